@@ -1,0 +1,21 @@
+# backprop-lab: one job per experiment variant, then tables -> figures -> report.
+# The wiring lives in workflow/rules; the computing in src/backprop_lab; wording in its templates.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        REPORT_OUTPUTS,
+    default_target: True

@@ -1,0 +1,94 @@
+"""`backprop-lab`: the console entry point the Snakemake rules call.
+
+Imports are deferred to each command so that a numpy training job never pays for
+pandas, matplotlib or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _train(args: argparse.Namespace) -> None:
+    settings = json.loads(Path(args.settings).read_text())
+    from backprop_lab.runio import write_run
+
+    if settings.get("engine") == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("BACKPROP_LAB_THREADS", "1")))
+    suite = settings["suite"]
+    if suite == "suite1":
+        from backprop_lab import suite1 as module
+    else:
+        raise SystemExit(f"unknown suite {suite!r}")
+    result = module.run(settings)
+    write_run(args.output, settings, result)
+    print(f"{suite}/{settings['axis']}/{settings['variant']}: wrote {args.output}")
+
+
+def _aggregate(args: argparse.Namespace) -> None:
+    from backprop_lab.aggregate import aggregate
+
+    aggregate(args.runs, args.tables, args.rounds_table)
+
+
+def _figures(args: argparse.Namespace) -> None:
+    from backprop_lab.figures import make_figures
+
+    make_figures(args.tables, args.rounds_table, args.outdir)
+
+
+def _report(args: argparse.Namespace) -> None:
+    from backprop_lab.report import render_report
+
+    render_report(
+        tables=args.tables,
+        figures=args.figures,
+        settings_path=args.settings,
+        markdown_path=args.markdown,
+        html_path=args.html,
+        benchmarks=args.benchmarks,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train one variant and write its run file")
+    train.add_argument("--settings", required=True, help="JSON file of the variant's settings")
+    train.add_argument("--output", required=True)
+    train.set_defaults(func=_train)
+
+    agg = sub.add_parser("aggregate", help="collect run files into tables")
+    agg.add_argument("--tables", required=True, help="folder for the summary tables")
+    agg.add_argument("--rounds-table", required=True, help="CSV of every round (large)")
+    agg.add_argument("runs", nargs="+")
+    agg.set_defaults(func=_aggregate)
+
+    fig = sub.add_parser("figures", help="draw the figures from the tables")
+    fig.add_argument("--tables", required=True)
+    fig.add_argument("--rounds-table", required=True)
+    fig.add_argument("--outdir", required=True)
+    fig.set_defaults(func=_figures)
+
+    rep = sub.add_parser("report", help="render the Markdown and HTML report")
+    rep.add_argument("--tables", required=True)
+    rep.add_argument("--figures", required=True)
+    rep.add_argument("--settings", required=True, help="JSON file: title, labels, config")
+    rep.add_argument("--benchmarks", nargs="*", default=[])
+    rep.add_argument("--markdown", required=True)
+    rep.add_argument("--html", required=True)
+    rep.set_defaults(func=_report)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Turn the configuration into experiment variants: one job each.
+
+Loaded by the Snakemake process itself, so it imports nothing heavy (no numpy).
+A variant's *settings* are everything its job depends on; they reach the job through
+Snakemake `params:`, so changing one value reruns exactly the jobs it reaches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+SAFE_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+SUITE_KEYS = ("suite1",)
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be run, with the key path that holds it."""
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
+    """Check the config against the JSON schema and the rules a schema cannot say.
+
+    Raises ConfigError naming the key path, the bad value and what is allowed.
+    """
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=_error_depth, reverse=True)
+    if errors:
+        raise ConfigError(_describe(_deepest(errors[0]), schema))
+    for run_id, settings in expand_variants(config).items():
+        _check_settings(run_id, settings)
+
+
+def _error_depth(error: Any) -> int:
+    return len(error.absolute_path)
+
+
+def _deepest(error: Any) -> Any:
+    # oneOf/anyOf errors hide the useful message in their context
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+    return error
+
+
+def _describe(error: Any, schema: dict[str, Any]) -> str:
+    path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    validator = error.validator
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"config key {path}: unknown key(s) {', '.join(map(repr, unknown))}{hint}"
+    if validator == "enum":
+        return (
+            f"config key {path}: {error.instance!r} is not allowed; "
+            f"allowed values: {', '.join(map(str, error.validator_value))}"
+        )
+    if validator == "required":
+        return f"config key {path}: {error.message}"
+    if validator in ("pattern", "propertyNames"):
+        return (
+            f"config key {path}: {error.instance!r} is not a safe name "
+            f"(letters, digits, '_', '.', '-', starting with a letter or digit, at most 64)"
+        )
+    return f"config key {path}: {error.instance!r} is invalid: {error.message}"
+
+
+def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """All variants of all suites, keyed by run id ``suite/axis/variant``."""
+    runs: dict[str, dict[str, Any]] = {}
+    if "suite1" in config:
+        runs.update(_suite1_variants(config))
+    return runs
+
+
+def _axis_points(axis: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    if "grid" not in axis:
+        return axis
+    keys = list(axis["grid"])
+    points = {}
+    for values in itertools.product(*(axis["grid"][k] for k in keys)):
+        name = "_".join(f"{k}-{_value_name(v)}" for k, v in zip(keys, values))
+        points[name] = dict(zip(keys, values))
+    return points
+
+
+def _value_name(value: Any) -> str:
+    text = str(value)
+    return re.sub(r"[^A-Za-z0-9_.-]", "", text)
+
+
+def _suite1_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    suite = config["suite1"]
+    runs = {}
+    for axis, points in suite["axes"].items():
+        for variant, overrides in _axis_points(points).items():
+            settings = {**suite["baseline"], **overrides}
+            random_init = settings["init"] in ("normal", "uniform")
+            settings.pop("label", None)  # wording only: it must not rerun training
+            settings.update(
+                suite="suite1",
+                axis=axis,
+                variant=variant,
+                changed=sorted(k for k in settings if settings[k] != suite["baseline"].get(k)),
+                x=list(suite["x"]),
+                y=list(suite["y"]),
+                weights=list(suite["weights"]),
+                checkpoints=sorted(set(suite["checkpoints"]) | {1}),
+                seeds=list(config["seeds"]) if random_init else None,
+            )
+            runs[f"suite1/{axis}/{variant}"] = settings
+    return runs
+
+
+def _check_settings(run_id: str, settings: dict[str, Any]) -> None:
+    """Rules that depend on more than one key, which the schema cannot express."""
+    axis_key = f"{settings['suite']}.axes.{settings['axis']}.{settings['variant']}"
+    if not re.fullmatch(SAFE_NAME, settings["variant"]):
+        raise ConfigError(
+            f"config key {axis_key}: the grid makes the variant name {settings['variant']!r}, "
+            "which is not a safe file name; use plainer grid values"
+        )
+    if settings["loss"] == "bce" and settings.get("output_activation") not in ("sigmoid",):
+        raise ConfigError(
+            f"config key {axis_key}.loss: 'bce' needs outputs in (0, 1), so "
+            f"output_activation must be 'sigmoid', not {settings.get('output_activation')!r}"
+        )
+    if settings.get("sigmoid_impl") == "hand" and settings.get("engine") != "torch":
+        raise ConfigError(
+            f"config key {axis_key}.sigmoid_impl: 'hand' selects the hand-written sigmoid "
+            "of the torch engine; set engine: torch (the numpy engine is always hand-written)"
+        )
+
+
+def settings_digest(settings: dict[str, Any]) -> str:
+    """A short stable digest of a variant's settings (for provenance)."""
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def variant_labels(config: dict[str, Any]) -> dict[str, str]:
+    """The label each variant shows in the report (its name unless the config gives one)."""
+    labels = {}
+    for suite in SUITE_KEYS:
+        for axis, points in config.get(suite, {}).get("axes", {}).items():
+            for variant, overrides in _axis_points(points).items():
+                labels[f"{suite}/{axis}/{variant}"] = str(overrides.get("label", variant))
+    return labels
+
+
+def figure_names(config: dict[str, Any]) -> list[str]:
+    """The figures the figures stage draws (their names only; no matplotlib here)."""
+    names = [f"suite1_loss_{axis}" for axis in config["suite1"]["axes"]]
+    names += ["suite1_weights", "suite1_step_rounds", "suite1_seeds", "suite1_graph"]
+    return names
+
+
+def report_params(config: dict[str, Any]) -> dict[str, Any]:
+    """What the report job reads from the config: title, labels and the config for provenance."""
+    return {
+        "title": config["report"]["title"],
+        "labels": variant_labels(config),
+        "config": config,
+        "config_digest": settings_digest(config),
+    }

@@ -1,0 +1,83 @@
+# Helpers that turn the config into targets, and the one way a rule runs package code.
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+
+from backprop_lab import stages  # noqa: E402
+from backprop_lab.variants import (  # noqa: E402
+    ConfigError,
+    expand_variants,
+    figure_names,
+    report_params,
+    validate_config,
+)
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except ConfigError as err:
+    raise WorkflowError(f"Invalid configuration: {err}") from None
+
+RUNS = expand_variants(config)
+SUITES = sorted({run_id.split("/")[0] for run_id in RUNS})
+
+
+wildcard_constraints:
+    suite="suite[0-9]+",
+    axis="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
+    variant="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
+
+
+def run_file(run_id):
+    return f"results/runs/{run_id}.json"
+
+
+def suite_runs(suite):
+    return [run_file(r) for r in RUNS if r.startswith(f"{suite}/")]
+
+
+def settings_file(run_id):
+    return f"results/settings/{run_id}.json"
+
+
+def settings_of(wildcards):
+    return RUNS[f"{wildcards.suite}/{wildcards.axis}/{wildcards.variant}"]
+
+
+def code(stage):
+    """The package files a stage runs: an edit to them reruns that stage (content, not mtime)."""
+    return [str(Path(SRC) / path) for path in stages.STAGE_CODE[stage]]
+
+
+def write_if_changed(path, data):
+    """Write JSON only when its content changes, so unchanged settings keep their file."""
+    text = json.dumps(data, sort_keys=True, indent=1) + "\n"
+    path = Path(path)
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# Each job reads its settings from a file written here (only when changed): no config
+# text is ever put into a shell command. `params:` carries the same settings, so that
+# Snakemake reruns exactly the jobs whose settings changed.
+for _run_id, _settings in RUNS.items():
+    write_if_changed(settings_file(_run_id), _settings)
+REPORT_SETTINGS = "results/settings/report.json"
+write_if_changed(REPORT_SETTINGS, report_params(config))
+
+# Rules run the package's command line with the repository's own source.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+CLI = f"{shlex.quote(sys.executable)} -m backprop_lab.cli"
+THREADS_ENV = (
+    "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
+    "BACKPROP_LAB_THREADS={threads}"
+)

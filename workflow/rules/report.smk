@@ -1,0 +1,23 @@
+# Render the lab report: Markdown, and the same text as self-contained HTML.
+
+REPORT_OUTPUTS = ["reports/report.md", "reports/report.html"]
+
+
+rule report:
+    input:
+        settings=REPORT_SETTINGS,
+        code=code("report"),
+        tables=SUMMARY_TABLES,
+        figures=FIGURES,
+        benchmarks=[f"benchmarks/train/{r}.tsv" for r in RUNS],
+    output:
+        markdown=REPORT_OUTPUTS[0],
+        html=REPORT_OUTPUTS[1],
+    params:
+        settings=report_params(config),
+    log:
+        "logs/report.log",
+    shell:
+        f"{CLI} report --settings {{input.settings}} --tables reports/tables"
+        " --figures reports/figures --markdown {output.markdown} --html {output.html}"
+        " --benchmarks {input.benchmarks} > {log} 2>&1"
