@@ -11,6 +11,7 @@ import pandas as pd
 
 from backprop_lab.runio import read_run
 from backprop_lab.tables import write_table
+from backprop_lab.variants import settings_digest
 
 WEIGHTS = [f"w{i}" for i in range(1, 9)]
 SETTING_COLUMNS = [
@@ -24,7 +25,8 @@ NEAR_FINAL = 0.01
 
 
 def aggregate(run_files: list[str], tables_dir: str, rounds_table: str) -> None:
-    runs = [(path, read_run(path, required=SUITE1_REQUIRED)) for path in sorted(run_files)]
+    # the order given (the config's order) is the order of the tables
+    runs = [(path, read_run(path, required=SUITE1_REQUIRED)) for path in run_files]
     suite1 = [r for r in runs if r[1]["settings"]["suite"] == "suite1"]
     summary, checkpoints, rounds = suite1_tables(suite1)
     write_table(summary, Path(tables_dir) / "suite1_summary.csv")
@@ -46,6 +48,9 @@ def _identity(settings: dict[str, Any]) -> dict[str, Any]:
     for key in SETTING_COLUMNS:
         row["loss_function" if key == "loss" else key] = settings.get(key)
     row["changed"] = ",".join(settings.get("changed", []))
+    row["settings_key"] = settings_digest(
+        {k: v for k, v in settings.items() if k not in ("axis", "variant", "changed")}
+    )
     return row
 
 

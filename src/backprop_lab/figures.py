@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from backprop_lab.tables import load_tables
+from backprop_lab.tables import load_tables, read_table
 
 # Fixed PNG metadata: the same tables give byte-identical figures.
 PNG_METADATA = {"Software": None}
@@ -21,7 +21,7 @@ WEIGHTS = [f"w{i}" for i in range(1, 9)]
 
 def make_figures(tables_dir: str, rounds_table: str, outdir: str) -> list[Path]:
     tables = load_tables(tables_dir)
-    rounds = pd.read_csv(rounds_table)
+    rounds = read_table(rounds_table, ("run_id", "seed_key", "round", "loss"))
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     summary = tables["suite1_summary"]
@@ -158,20 +158,21 @@ def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt
     """The 2-2-2 network as a graph: round-1 forward value and gradient on each node/edge."""
     run_id = baseline_run(summary)
     row = checkpoints[(checkpoints["run_id"] == run_id) & (checkpoints["round"] == 1)].iloc[0]
-    pos = {"x1": (0, 1), "x2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
+    pos = {"x1": (0, 1), "x2": (0, 0), "h1": (1.6, 1), "h2": (1.6, 0), "o1": (3.2, 1), "o2": (3.2, 0)}
     values = {"x1": row["x1"], "x2": row["x2"], "h1": row["h1"], "h2": row["h2"],
               "o1": row["o1"], "o2": row["o2"]}
     edges = {"w1": ("x1", "h1"), "w2": ("x1", "h2"), "w3": ("x2", "h1"), "w4": ("x2", "h2"),
              "w5": ("h1", "o1"), "w6": ("h1", "o2"), "w7": ("h2", "o1"), "w8": ("h2", "o2")}
-    fig, ax = plt.subplots(figsize=(8.5, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
     for name, (a, b) in edges.items():
         (xa, ya), (xb, yb) = pos[a], pos[b]
         ax.annotate("", (xb - 0.12, yb + (ya - yb) * 0.12), (xa + 0.12, ya - (ya - yb) * 0.12),
                     arrowprops={"arrowstyle": "->", "color": "0.5"})
-        t = 0.3 if ya == yb else (0.25 if name in ("w1", "w4", "w5", "w8") else 0.7)
+        # labels on straight edges mid-way; on crossing edges apart from the crossing point
+        t = 0.5 if ya == yb else (0.3 if ya > yb else 0.7)
         xm, ym = xa + (xb - xa) * t, ya + (yb - ya) * t
-        ax.text(xm, ym + 0.05, f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
-                ha="center", va="bottom", fontsize=7.5,
+        ax.text(xm, ym + (0.04 if ya == yb else -0.06), f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
+                ha="center", va="bottom" if ya == yb else "center", fontsize=7.5,
                 bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"})
     for node, (x, y) in pos.items():
         ax.add_patch(plt.Circle((x, y), 0.11, fc="lightsteelblue", ec="black"))
@@ -180,8 +181,8 @@ def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt
         if node[0] in "ho":
             below = f"in={row['in_' + node]:.4f}\nout={values[node]:.4f}"
         ax.text(x, y - 0.16, below, ha="center", va="top", fontsize=8)
-    ax.text(2.25, 0.5, f"L = {row['loss']:.5f}", va="center", fontsize=10)
-    ax.set_xlim(-0.3, 2.6)
+    ax.text(3.45, 0.5, f"L = {row['loss']:.5f}", va="center", fontsize=10)
+    ax.set_xlim(-0.3, 4.1)
     ax.set_ylim(-0.45, 1.35)
     ax.set_aspect("equal")
     ax.set_axis_off()

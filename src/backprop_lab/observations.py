@@ -26,10 +26,23 @@ def changed(run: pd.Series | dict[str, Any]) -> set[str]:
     return set() if not isinstance(text, str) or not text else set(text.split(","))
 
 
-def runs_changing(summary: pd.DataFrame, allowed: set[str]) -> pd.DataFrame:
-    """Runs (one row per run, first seed) that differ from the baseline only in `allowed`."""
-    first = summary.drop_duplicates("run_id")
-    return first[first.apply(lambda r: changed(r) <= allowed, axis=1)]
+def unique_runs(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct run (first seed): a run repeated in several axes counts once."""
+    return summary.drop_duplicates("settings_key")
+
+
+def runs_changing(
+    summary: pd.DataFrame, allowed: set[str], must: set[str] | None = None
+) -> pd.DataFrame:
+    """Distinct runs that differ from the baseline only in `allowed` (and in one of `must`,
+    if given; the baseline itself always counts)."""
+    first = unique_runs(summary)
+
+    def fits(run: pd.Series) -> bool:
+        keys = changed(run)
+        return keys <= allowed and (not must or not keys or bool(keys & must))
+
+    return first[first.apply(fits, axis=1)]
 
 
 def baseline(summary: pd.DataFrame) -> pd.Series:
@@ -54,7 +67,7 @@ def _settings(run: pd.Series) -> dict[str, Any]:
 def find_twin(summary: pd.DataFrame, run: pd.Series, **changes: Any) -> pd.Series | None:
     """The run whose settings equal `run`'s except for `changes`."""
     want = {**_settings(run), **changes}
-    first = summary.drop_duplicates("run_id")
+    first = unique_runs(summary)
     for _, other in first.iterrows():
         if all(_equal(other[k], v) for k, v in want.items()):
             return other
@@ -114,14 +127,14 @@ def hand_calculation(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> dict[s
 
     def dL_do(o: str, numbers: bool) -> str:
         if numbers:
-            return "(" + loss.grad_formula.format(o=_n(row[o]), y=_n(y[o])) + ")"
-        return "(" + loss.grad_formula.format(o=o, y="y" + o[1]) + ")"
+            return _wrap(loss.grad_formula.format(o=_n(row[o]), y=_n(y[o])))
+        return _wrap(loss.grad_formula.format(o=o, y="y" + o[1]))
 
     def dact(act: Any, unit: str, numbers: bool) -> str:
         z, a = f"in_{unit}", unit
         if numbers:
             z, a = _n(row[z]), _n(row[a])
-        return "(" + act.derivative_formula.format(z=z, a=a) + ")"
+        return _wrap(act.derivative_formula.format(z=z, a=a))
 
     gradients = []
     # weight -> (output it feeds or hidden unit it feeds, input to the weight)
@@ -189,7 +202,17 @@ def _round1(checkpoints: pd.DataFrame, run_id: str) -> pd.Series:
 
 def _n(value: float) -> str:
     """A number as it appears inside a substituted formula."""
-    return f"{value:.6g}" if value >= 0 else f"({value:.6g})"
+    return f"{value:.6g}" if value >= 0 else f"(−{-value:.6g})"
+
+
+def _wrap(formula: str) -> str:
+    """Parenthesise a factor unless it is one already."""
+    depth = 0
+    for i, char in enumerate(formula):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(formula) - 1:
+            return f"({formula})"
+    return formula if formula.startswith("(") else f"({formula})"
 
 
 # --- suite 1 findings ----------------------------------------------------------------
@@ -237,7 +260,7 @@ def _baseline_facts(base: pd.Series, cps: pd.DataFrame) -> dict[str, Any]:
 
 def _engines(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]:
     found = []
-    for _, run in summary.drop_duplicates("run_id").iterrows():
+    for _, run in unique_runs(summary).iterrows():
         if run["engine"] != "numpy":
             continue
         twin = find_twin(summary, run, engine="torch")
@@ -256,7 +279,7 @@ def _engines(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]
 
 def _sigmoid_impl(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]:
     found = []
-    for _, run in summary.drop_duplicates("run_id").iterrows():
+    for _, run in unique_runs(summary).iterrows():
         if run["engine"] != "torch" or run["sigmoid_impl"] != "hand":
             continue
         if "sigmoid" not in (run["hidden_activation"], run["output_activation"]):
@@ -289,14 +312,18 @@ def _activations(summary: pd.DataFrame) -> dict[str, Any]:
             "diverged_round": r["diverged_round"],
         })
     finite = [r for r in rows if pd.isna(r["diverged_round"])]
-    best = min(finite, key=lambda r: r["final_loss"]) if finite else None
-    return {"rows": rows, "best": best, "dead_runs": [r for r in rows if r["dead"]]}
+    lowest = min((r["final_loss"] for r in finite), default=None)
+    # ties: within 1 % of the lowest, or both at round-off level
+    best = [r for r in finite if lowest is not None
+            and r["final_loss"] <= max(lowest * 1.01, lowest + 1e-20)]
+    return {"rows": rows, "best": best, "lowest": lowest,
+            "dead_runs": [r for r in rows if r["dead"]]}
 
 
 def _loss_impl(summary: pd.DataFrame, pairs: pd.DataFrame, cps: pd.DataFrame) -> list[dict]:
     """torch.nn.MSELoss per output, summed, is 2 × the half sum of squares."""
     found = []
-    for _, run in summary.drop_duplicates("run_id").iterrows():
+    for _, run in unique_runs(summary).iterrows():
         if run["loss_function"] != "mse_per_output_sum":
             continue
         same_step = find_twin(summary, run, loss_function="half_sse")
@@ -322,7 +349,7 @@ def _loss_impl(summary: pd.DataFrame, pairs: pd.DataFrame, cps: pd.DataFrame) ->
 
 
 def _loss_functions(summary: pd.DataFrame) -> dict[str, Any]:
-    runs = runs_changing(summary, {"loss", "engine", "output_activation"})
+    runs = runs_changing(summary, {"loss", "engine", "output_activation"}, must={"loss"})
     rows = []
     for _, r in runs.iterrows():
         rows.append({
@@ -334,7 +361,8 @@ def _loss_functions(summary: pd.DataFrame) -> dict[str, Any]:
             "negative": r["min_loss"] < 0,
         })
     lab = [r for r in rows if r["loss"] == "ce_soft_raw"]
-    return {"rows": rows, "lab": lab}
+    losses = {r["loss"]: r["description"] for r in rows}
+    return {"rows": rows, "lab": lab, "descriptions": losses}
 
 
 def _step_rounds(summary: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, Any]:
@@ -374,9 +402,10 @@ def _step_rounds(summary: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, Any]:
 
 
 def _init(summary: pd.DataFrame) -> dict[str, Any]:
-    runs = summary[summary.apply(lambda r: "init" in changed(r) or r["init"] != "specified"
-                                 or not changed(r), axis=1)]
-    runs = runs[runs.apply(lambda r: changed(r) <= {"init", "init_std", "engine", "loss"},
+    distinct = set(unique_runs(summary)["run_id"])
+    runs = summary[summary["run_id"].isin(distinct)]
+    runs = runs[runs.apply(lambda r: not changed(r) or ("init" in changed(r) and changed(r)
+                                                          <= {"init", "init_std", "engine", "loss"}),
                            axis=1)]
     variants = []
     for run_id, group in runs.groupby("run_id", sort=False):

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import math
+import os
 import platform
 import re
 import subprocess
@@ -51,7 +52,7 @@ def build_context(
 ) -> dict[str, Any]:
     tables = load_tables(tables_dir)
     figures = Path(figures_dir)
-    rel = Path(figures.resolve().relative_to(report_dir.resolve())).as_posix()
+    rel = Path(os.path.relpath(figures.resolve(), report_dir.resolve())).as_posix()
     summary = tables["suite1_summary"]
     labels = settings.get("labels", {})
     config = settings["config"]
@@ -89,7 +90,7 @@ def _variant_rows(summary: Any, labels: dict[str, str]) -> list[dict[str, Any]]:
 
 # --- formatting filters ------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
 def md_text(value: Any) -> str:
@@ -98,6 +99,12 @@ def md_text(value: Any) -> str:
     text = text.replace('"', "&quot;")
     text = re.sub(r"[\r\n]+", " ", text)
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: Any) -> str:
+    """A name or formula of ours as a Markdown code span (shown literally, escaped in HTML)."""
+    text = re.sub(r"[\r\n]+", " ", str(value)).replace("`", "'")
+    return f"`{text}`"
 
 
 def num(value: Any, digits: int = 4) -> str:
@@ -132,7 +139,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=num, md=md_text, pct=pct)
+    env.filters.update(num=num, md=md_text, pct=pct, code=code)
     return env
 
 

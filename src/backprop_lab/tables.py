@@ -25,7 +25,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     path = Path(path)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype={"seed_key": str}, low_memory=False)
     except FileNotFoundError:
         raise TableError(f"{path}: missing; rerun snakemake to regenerate it") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
