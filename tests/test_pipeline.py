@@ -1,0 +1,74 @@
+"""End to end: the real Snakemake pipeline on the small test config."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+from conftest import load_test_config, snakemake
+
+from backprop_lab.variants import expand_variants
+
+
+def test_every_variant_is_its_own_job(test_run: Path) -> None:
+    runs = expand_variants(load_test_config())
+    files = sorted(p.relative_to(test_run / "results/runs").with_suffix("").as_posix()
+                   for p in (test_run / "results/runs").rglob("*.json"))
+    assert files == sorted(runs)
+    logs = list((test_run / "logs/train").rglob("*.log"))
+    assert len(logs) == len(runs)
+
+
+def test_report_has_every_section(test_run: Path) -> None:
+    md = (test_run / "reports/report.md").read_text()
+    html = (test_run / "reports/report.html").read_text()
+    for heading in ("Suite 1: one sample through a 2-2-2 network", "Setup",
+                    "The hand calculation (round 1)", "Results", "Engine", "Activation",
+                    "Loss implementation", "Loss function", "Step size × rounds",
+                    "Initialisation", "Provenance"):
+        assert re.search(rf"^#+ {re.escape(heading)}", md, re.M), heading
+        assert heading.replace("×", "&times;") in html or heading in html, heading
+    assert "{{" not in md and "{%" not in md
+    # every figure the Markdown links exists, and the HTML carries it inline
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert links and all((test_run / "reports" / link).is_file() for link in links)
+    assert html.count('src="data:image/png;base64,') == len(links)
+    assert 'src="figures/' not in html
+
+
+def test_tables_are_tidy(test_run: Path) -> None:
+    summary = pd.read_csv(test_run / "reports/tables/suite1_summary.csv")
+    checkpoints = pd.read_csv(test_run / "reports/tables/suite1_checkpoints.csv")
+    runs = expand_variants(load_test_config())
+    seeds = {r: (len(s["seeds"]) if s["seeds"] else 1) for r, s in runs.items()}
+    assert len(summary) == sum(seeds.values())
+    # one row per variant × seed × checkpoint (round 1 and the configured ones up to rounds)
+    expected = sum(
+        n * len([c for c in runs[r]["checkpoints"] if c <= runs[r]["rounds"]])
+        for r, n in seeds.items()
+    )
+    assert len(checkpoints) == expected
+    assert not summary.duplicated(["run_id", "seed"]).any()
+
+
+def test_hand_calculation_matches_autograd(test_run: Path) -> None:
+    md = (test_run / "reports/report.md").read_text()
+    diff = re.search(r"The largest difference between the hand-derived gradients and "
+                     r"autograd's is\s+(\S+)\.", md)
+    assert diff, "the hand calculation states its agreement with autograd"
+    value = float(diff.group(1).replace("−", "-").replace("e", "e"))
+    assert value < 1e-15
+
+
+def test_second_run_does_nothing(test_run: Path) -> None:
+    done = snakemake(test_run, "--cores", "2", "-n")
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_run_files_are_plain_json(test_run: Path) -> None:
+    path = test_run / "results/runs/suite1/engine/numpy.json"
+    data = json.loads(path.read_text())
+    assert data["settings"]["engine"] == "numpy"
+    assert len(data["result"]["loss"][0]) == data["settings"]["rounds"]
