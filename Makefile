@@ -1,0 +1,38 @@
+# backprop-lab: the two commands of the README, and a few more.
+#   make report   set up .venv (pinned), then run the whole pipeline -> reports/
+#   make test     set up .venv (pinned), then run every test (what CI runs)
+PYTHON ?= python3
+CORES ?= 4
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: report test check bench lock clean
+
+report: $(INSTALLED)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(INSTALLED)
+	$(BIN)/pytest
+	$(BIN)/ruff check src tests
+
+# Regenerate the metrics from scratch and compare them with the committed reference.
+check: $(INSTALLED)
+	$(BIN)/snakemake --cores $(CORES) reproduce
+
+# The environment: created once, reinstalled when the lock or the package changes.
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Refresh the lock from the current environment (after adding a dependency on purpose).
+lock:
+	{ echo "# Pinned versions for make report / make test. Regenerate with: make lock"; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock
+	$(BIN)/python tools/sync_environment.py
+
+clean:
+	rm -rf results logs benchmarks .snakemake
