@@ -33,6 +33,21 @@ def aggregate(run_files: list[str], tables_dir: str, rounds_table: str) -> None:
     write_table(checkpoints, Path(tables_dir) / "suite1_checkpoints.csv")
     write_table(suite1_pairs(summary, rounds), Path(tables_dir) / "suite1_pairs.csv")
     write_table(rounds, Path(rounds_table))
+    write_table(run_times(runs), Path(tables_dir) / "run_times.csv")
+
+
+def run_times(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """Wall times, kept apart from the metric tables: they differ from run to run."""
+    rows = []
+    for _, run in runs:
+        settings, result = run["settings"], run["result"]
+        rows.append({
+            "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
+            "engine": settings.get("engine"),
+            "seconds": result.get("seconds"),
+            "seconds_per_step": result.get("seconds_per_round", result.get("seconds_per_step")),
+        })
+    return pd.DataFrame(rows)
 
 
 SUITE1_REQUIRED = ("loss", "weights", "weights_initial", "checkpoints", "diverged")
@@ -127,8 +142,6 @@ def _suite1_summary(
         "final_o2": np.ravel(last["a"][s][-1])[1],
         "dead_units": _dead_units(settings, last, s),
         "symmetric_hidden": _symmetric(np.vstack([initial, weights])),
-        "seconds": result.get("seconds"),
-        "seconds_per_round": result.get("seconds_per_round"),
     }
 
 
@@ -158,6 +171,12 @@ def _symmetric(weights: np.ndarray) -> bool:
     return bool(all(np.array_equal(w[:, a], w[:, b]) for a, b in pairs))
 
 
+PAIR_COLUMNS = [
+    "run_a", "run_b", "seed_key", "rounds_compared", "max_weight_diff", "max_loss_diff",
+    "differs_in",
+]
+
+
 def suite1_pairs(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
     """Every pair of runs of the suite with the same seed: largest differences over all rounds.
 
@@ -183,7 +202,8 @@ def suite1_pairs(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
                 "max_loss_diff": float(np.nanmax(np.abs(la - lb))),
                 "differs_in": _differs(runs.loc[a], runs.loc[b]),
             })
-    return pd.DataFrame(rows)
+    # the columns are fixed, so a config with no comparable pair still gives a readable table
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
 def _differs(a: pd.Series, b: pd.Series) -> str:

@@ -56,6 +56,13 @@ def _report(args: argparse.Namespace) -> None:
     )
 
 
+def _reproduce(args: argparse.Namespace) -> None:
+    from backprop_lab.reproduce import reproduce
+
+    status = reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores)
+    raise SystemExit(status)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +92,15 @@ def main(argv: list[str] | None = None) -> None:
     rep.add_argument("--markdown", required=True)
     rep.add_argument("--html", required=True)
     rep.set_defaults(func=_report)
+
+    check = sub.add_parser(
+        "reproduce", help="regenerate the metrics from scratch and compare with the reference"
+    )
+    check.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
+    check.add_argument("--reference", default="reports/tables")
+    check.add_argument("--workdir", default="results/reproduce")
+    check.add_argument("--cores", type=int, default=2)
+    check.set_defaults(func=_reproduce)
 
     args = parser.parse_args(argv)
     args.func(args)

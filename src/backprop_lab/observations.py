@@ -225,7 +225,7 @@ def suite1_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     return {
         "baseline": _baseline_facts(base, cps),
         "engine": _engines(summary, pairs),
-        "sigmoid": _sigmoid_impl(summary, pairs),
+        "sigmoid": _sigmoid_impl(summary, pairs, tables["run_times"]),
         "activation": _activations(summary),
         "loss_impl": _loss_impl(summary, pairs, cps),
         "loss_function": _loss_functions(summary),
@@ -277,7 +277,13 @@ def _engines(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]
     return found
 
 
-def _sigmoid_impl(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]:
+def _seconds_per_step(times: pd.DataFrame, run_id: str) -> float:
+    return float(times.loc[times.run_id == run_id, "seconds_per_step"].iloc[0])
+
+
+def _sigmoid_impl(
+    summary: pd.DataFrame, pairs: pd.DataFrame, times: pd.DataFrame
+) -> list[dict[str, Any]]:
     found = []
     for _, run in unique_runs(summary).iterrows():
         if run["engine"] != "torch" or run["sigmoid_impl"] != "hand":
@@ -288,7 +294,7 @@ def _sigmoid_impl(summary: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, 
         p = None if twin is None else pair(pairs, run["run_id"], twin["run_id"])
         if p is None:
             continue
-        hand_t, builtin_t = run["seconds_per_round"], twin["seconds_per_round"]
+        hand_t, builtin_t = (_seconds_per_step(times, r["run_id"]) for r in (run, twin))
         found.append({
             "hand": run["run_id"], "builtin": twin["run_id"],
             "max_weight_diff": p["max_weight_diff"],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from backprop_lab.atomic import atomic_path
+
+if TYPE_CHECKING:  # pandas is imported where tables are read or written, not by Snakemake
+    import pandas as pd
 
 # How the CSVs store floats: round-trip exact, so the same numbers give the same bytes.
 FLOAT_FORMAT = "%.17g"
@@ -23,6 +25,8 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype={"seed_key": str}, low_memory=False)
@@ -38,12 +42,25 @@ def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame
     return frame
 
 
+# The tables the aggregate stage writes to reports/tables/, with the columns each must have.
 TABLES = {
     "suite1_summary": ("run_id", "axis", "variant", "seed", "final_loss", "diverged_round"),
     "suite1_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
     "suite1_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
+    "run_times": ("run_id", "engine", "seconds", "seconds_per_step"),
 }
 
 
 def load_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
     return {name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in TABLES.items()}
+
+
+# The columns that name a row: the reproduction check matches rows by them.
+TABLE_KEYS = {
+    "suite1_summary": ("run_id", "seed_key"),
+    "suite1_checkpoints": ("run_id", "seed_key", "round"),
+    "suite1_pairs": ("run_a", "run_b", "seed_key"),
+    "run_times": ("run_id",),
+}
+# Tables of wall times: never compared, never expected to be byte-identical.
+TIMING_TABLES = {"run_times"}

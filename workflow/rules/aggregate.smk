@@ -1,9 +1,6 @@
 # Collect every run file into tidy pandas tables (CSV).
 
-SUMMARY_TABLES = [
-    f"reports/tables/{name}.csv"
-    for name in ("suite1_summary", "suite1_checkpoints", "suite1_pairs")
-]
+SUMMARY_TABLES = [f"reports/tables/{name}.csv" for name in tables.TABLES]
 ROUNDS_TABLE = "results/tables/suite1_rounds.csv"
 
 

@@ -1,0 +1,214 @@
+"""The reproduction check: regenerate the metrics from scratch, compare with the reference.
+
+The same comparison gives the report's "changed since the committed reference" list.
+Rows are matched by their key columns (tables.TABLE_KEYS); numbers are compared within
+a tolerance that depends on the engine that produced them; wall times never.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from backprop_lab.tables import TABLE_KEYS, TABLES, TIMING_TABLES, read_table
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+    def close(self, expected: float, got: float) -> bool:
+        return abs(got - expected) <= self.atol + self.rtol * abs(expected)
+
+
+# numpy float64 runs are deterministic: the same pinned versions on the same kind of CPU
+# give the same bits; the tolerance only allows last-bit differences of another BLAS
+# build. PyTorch may pick other kernels (vectorised vs scalar tails), so a little looser.
+TOLERANCES = {
+    "numpy": Tolerance(rtol=1e-9, atol=1e-12),
+    "torch": Tolerance(rtol=1e-7, atol=1e-10),
+}
+LOOSEST = TOLERANCES["torch"]
+# Columns that say a run diverged: a change from empty to a number is "became diverged".
+DIVERGED_COLUMNS = {"diverged_round", "diverged_epoch"}
+# What the pipeline copy needs.
+PIPELINE = ("Snakefile", "workflow", "src", "config")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    table: str
+    key: dict[str, Any]
+    metric: str
+    expected: Any
+    got: Any
+    kind: str = "value"
+
+    @property
+    def rel_diff(self) -> float | None:
+        try:
+            e, g = float(self.expected), float(self.got)
+        except (TypeError, ValueError):
+            return None
+        if math.isnan(e) or math.isnan(g):
+            return None
+        scale = max(abs(e), abs(g))
+        return 0.0 if scale == 0 else abs(e - g) / scale
+
+    def where(self) -> tuple[str, str, str]:
+        """(suite, variant, seed) for the diff table."""
+        run = str(self.key.get("run_id") or self.key.get("run_a") or "")
+        if "run_b" in self.key:
+            run = f"{self.key['run_a']} vs {self.key['run_b']}"
+        suite, _, variant = run.partition("/")
+        seed = self.key.get("seed_key", self.key.get("seed", "-"))
+        return suite or self.table, variant or "-", str(seed)
+
+
+def is_timing_column(name: str) -> bool:
+    return name.startswith("seconds") or name.endswith(("_seconds", "_us", "_time")) or name in {
+        "wall_time", "time_per_step"}
+
+
+def compare_frames(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list[Mismatch]:
+    """Every difference between two versions of one table, beyond tolerance."""
+    keys = [k for k in TABLE_KEYS.get(name, ()) if k in expected.columns and k in got.columns]
+    found: list[Mismatch] = []
+    for column in sorted(set(expected.columns) ^ set(got.columns)):
+        kind = "missing column" if column in expected.columns else "extra column"
+        found.append(Mismatch(name, {}, column, None, None, kind))
+    if not keys:
+        expected = expected.assign(_row=range(len(expected)))
+        got = got.assign(_row=range(len(got)))
+        keys = ["_row"]
+    exp_rows = {tuple(r): i for i, r in enumerate(expected[keys].astype(str).itertuples(False))}
+    got_rows = {tuple(r): i for i, r in enumerate(got[keys].astype(str).itertuples(False))}
+    for key in exp_rows.keys() - got_rows.keys():
+        found.append(Mismatch(name, dict(zip(keys, key)), "(row)", "present", "missing",
+                              "missing row"))
+    for key in got_rows.keys() - exp_rows.keys():
+        found.append(Mismatch(name, dict(zip(keys, key)), "(row)", "absent", "present",
+                              "extra row"))
+    columns = [c for c in expected.columns
+               if c in got.columns and c not in keys and not is_timing_column(c)]
+    for key in sorted(exp_rows.keys() & got_rows.keys()):
+        e_row, g_row = expected.iloc[exp_rows[key]], got.iloc[got_rows[key]]
+        tolerance = TOLERANCES.get(str(e_row.get("engine")), LOOSEST)
+        for column in columns:
+            problem = _differs(e_row[column], g_row[column], tolerance)
+            if problem:
+                kind = problem
+                if column in DIVERGED_COLUMNS and _missing(e_row[column]):
+                    kind = "became diverged"
+                found.append(Mismatch(name, dict(zip(keys, key)), column, e_row[column],
+                                      g_row[column], kind))
+    return found
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _differs(expected: Any, got: Any, tolerance: Tolerance) -> str | None:
+    if _missing(expected) and _missing(got):
+        return None
+    if _missing(expected) != _missing(got):
+        return "value"
+    try:
+        e, g = float(expected), float(got)
+    except (TypeError, ValueError):
+        return None if str(expected) == str(got) else "value"
+    if math.isinf(e) or math.isinf(g):
+        return None if e == g else "value"
+    return None if tolerance.close(e, g) else "value"
+
+
+def compare_dirs(reference: Path, candidate: Path) -> list[Mismatch]:
+    found: list[Mismatch] = []
+    for name in TABLES:
+        if name in TIMING_TABLES:
+            continue
+        ref, cand = reference / f"{name}.csv", candidate / f"{name}.csv"
+        if not ref.exists():
+            found.append(Mismatch(name, {}, "(table)", "absent", "present", "extra table"))
+            continue
+        if not cand.exists():
+            found.append(Mismatch(name, {}, "(table)", "present", "missing", "missing table"))
+            continue
+        found += compare_frames(name, read_table(ref), read_table(cand))
+    return found
+
+
+def format_diff(mismatches: list[Mismatch], limit: int = 60) -> str:
+    """A readable diff: suite, variant, seed, metric, expected, got, relative difference."""
+    header = ("table", "suite", "variant", "seed", "metric", "expected", "got", "rel. diff",
+              "what")
+    rows = []
+    for m in mismatches[:limit]:
+        rel = m.rel_diff
+        rows.append((m.table, *m.where(), m.metric, _short(m.expected), _short(m.got),
+                     "" if rel is None else f"{rel:.2e}", m.kind))
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+             for row in (header, *rows)]
+    if len(mismatches) > limit:
+        lines.append(f"... and {len(mismatches) - limit} more")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def affected_runs(mismatches: list[Mismatch]) -> list[str]:
+    runs = {m.key.get("run_id") for m in mismatches if m.key.get("run_id")}
+    runs |= {m.key.get(k) for m in mismatches for k in ("run_a", "run_b") if m.key.get(k)}
+    return sorted(str(r) for r in runs)
+
+
+def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
+    """Copy the pipeline into `workdir`, run it from scratch to the tables, compare."""
+    start = time.perf_counter()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    for name in PIPELINE:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(path, workdir / name)
+    log = workdir / "snakemake.log"
+    print(f"Regenerating the metrics from scratch in {workdir} (log: {log}) ...", flush=True)
+    with open(log, "w") as handle:
+        done = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--cores", str(cores), "aggregate"],
+            cwd=workdir, stdout=handle, stderr=subprocess.STDOUT, check=False,
+        )
+    if done.returncode != 0:
+        print(f"FAILED: the pipeline did not run to the tables; see {log}")
+        return 2
+    mismatches = compare_dirs(reference, workdir / "reports" / "tables")
+    seconds = time.perf_counter() - start
+    report = workdir / "diff.txt"
+    if not mismatches:
+        text = (f"OK: the regenerated metrics match the reference {reference} "
+                f"({len(TABLES) - len(TIMING_TABLES)} tables, {seconds:.0f} s).")
+    else:
+        runs = affected_runs(mismatches)
+        text = (f"MISMATCH: {len(mismatches)} difference(s) from the reference {reference}, "
+                f"in {len(runs)} run(s): {', '.join(runs) or '-'}\n\n{format_diff(mismatches)}")
+    report.write_text(text + "\n")
+    print(text)
+    return 1 if mismatches else 0
