@@ -9,7 +9,7 @@ from pathlib import Path
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from backprop_lab import stages  # noqa: E402
+from backprop_lab import stages, tables  # noqa: E402
 from backprop_lab.variants import (  # noqa: E402
     ConfigError,
     expand_variants,
@@ -21,7 +21,9 @@ from backprop_lab.variants import (  # noqa: E402
 try:
     validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 except ConfigError as err:
-    raise WorkflowError(f"Invalid configuration: {err}") from None
+    # A plain message and exit status 1, before any job runs: a WorkflowError would add
+    # Snakemake's file-and-line trace, which points at this line and not at the config.
+    raise SystemExit(f"Invalid configuration: {err}") from None
 
 RUNS = expand_variants(config)
 SUITES = sorted({run_id.split("/")[0] for run_id in RUNS})
