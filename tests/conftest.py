@@ -14,8 +14,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ROOT / ".test" / "config" / "config.yaml"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-# What a copy of the pipeline needs: the wiring, the package, the default config.
-PIPELINE_FILES = ("Snakefile", "workflow", "src", "config")
+# What a copy of the pipeline needs: the wiring, the package, the default config and the
+# profiles (profiles/default holds the flags the plain `snakemake --cores N` runs with).
+PIPELINE_FILES = ("Snakefile", "workflow", "src", "config", "profiles")
 
 
 def copy_pipeline(dest: Path, config: dict | Path | None = None) -> Path:

@@ -103,7 +103,15 @@ def main(argv: list[str] | None = None) -> None:
     check.set_defaults(func=_reproduce)
 
     args = parser.parse_args(argv)
-    args.func(args)
+    # A damaged or foreign input file is the user's to fix, not a bug: one clear line
+    # naming the file (it lands in the job's log, which Snakemake prints), no traceback.
+    from backprop_lab.runio import RunFileError
+    from backprop_lab.tables import TableError
+
+    try:
+        args.func(args)
+    except (RunFileError, TableError) as err:
+        raise SystemExit(f"backprop-lab {args.command}: error: {err}") from None
 
 
 if __name__ == "__main__":

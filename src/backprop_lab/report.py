@@ -90,7 +90,10 @@ def _variant_rows(summary: Any, labels: dict[str, str]) -> list[dict[str, Any]]:
 
 # --- formatting filters ------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+# Backslash-escaped: Markdown syntax (and `{...}`, which the attr_list extension would
+# otherwise turn into HTML attributes such as onclick=). `~` has no backslash escape in
+# python-markdown, so it becomes a character reference, which every Markdown renders as ~.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|])")
 
 
 def md_text(value: Any) -> str:
@@ -98,7 +101,7 @@ def md_text(value: Any) -> str:
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace('"', "&quot;")
     text = re.sub(r"[\r\n]+", " ", text)
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("~", "&#126;")
 
 
 def code(value: Any) -> str:

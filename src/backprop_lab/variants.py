@@ -35,6 +35,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
     errors = sorted(validator.iter_errors(config), key=_error_depth, reverse=True)
     if errors:
         raise ConfigError(_describe(_deepest(errors[0]), schema))
+    _check_grid_values(config, schema)
     for run_id, settings in expand_variants(config).items():
         _check_settings(run_id, settings)
 
@@ -46,13 +47,45 @@ def _error_depth(error: Any) -> int:
 def _deepest(error: Any) -> Any:
     # oneOf/anyOf errors hide the useful message in their context
     while error.context:
-        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        # A branch whose marker key is missing (`required`) or forbidden (`not`) right at
+        # this level is not the one the user meant: an axis without `grid` is a mapping
+        # of variants, so report what is wrong with those, not that `grid` is missing.
+        meant = [
+            errs for errs in branches.values()
+            if not any(e.validator in ("required", "not")
+                       and len(e.absolute_path) == len(error.absolute_path) for e in errs)
+        ]
+        candidates = [e for errs in (meant or branches.values()) for e in errs]
+        error = max(candidates, key=lambda e: (len(e.absolute_path), -len(e.message)))
     return error
 
 
-def _describe(error: Any, schema: dict[str, Any]) -> str:
-    path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-    validator = error.validator
+def _check_grid_values(config: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Each value of a grid list obeys the same rule as that key in a variant."""
+    import jsonschema
+
+    for suite, section in config.items():
+        settings_schema = schema.get("$defs", {}).get(f"{suite}_settings")
+        if not settings_schema or not isinstance(section, dict):
+            continue
+        validator = jsonschema.Draft202012Validator({**settings_schema, "$defs": schema["$defs"]})
+        for axis, points in section.get("axes", {}).items():
+            for key, values in points.get("grid", {}).items():
+                for i, value in enumerate(values):
+                    for error in validator.iter_errors({key: value}):
+                        raise ConfigError(
+                            _describe(_deepest(error), schema, (suite, "axes", axis, "grid", key, i))
+                        )
+
+
+def _describe(error: Any, schema: dict[str, Any], at: tuple[Any, ...] | None = None) -> str:
+    """One sentence: the key path, the bad value and what is allowed."""
+    path = ".".join(str(p) for p in (at if at is not None else error.absolute_path))
+    path = path or "(top level)"
+    validator, value, bad = error.validator, error.validator_value, error.instance
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))
@@ -70,7 +103,39 @@ def _describe(error: Any, schema: dict[str, Any]) -> str:
             f"config key {path}: {error.instance!r} is not a safe name "
             f"(letters, digits, '_', '.', '-', starting with a letter or digit, at most 64)"
         )
-    return f"config key {path}: {error.instance!r} is invalid: {error.message}"
+    allowed = _allowed(validator, value, error.schema)
+    if allowed:
+        return f"config key {path}: {bad!r} is not allowed; allowed: {allowed}"
+    return f"config key {path}: {bad!r} is invalid: {error.message}"
+
+
+_TYPE_NAMES = {
+    "integer": "an integer", "number": "a number", "string": "a string (text)",
+    "object": "a mapping of keys to values", "array": "a list", "boolean": "true or false",
+}
+
+
+def _allowed(validator: str, value: Any, schema: dict[str, Any]) -> str:
+    """What the schema allows, in words, for the common kinds of rule."""
+    about = f" ({schema['description']})" if "description" in schema else ""
+    exact = schema.get("minItems") == schema.get("maxItems")
+    if validator == "type":
+        types = [value] if isinstance(value, str) else value
+        return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    if validator in ("minItems", "maxItems"):
+        bound = "at least" if validator == "minItems" else "at most"
+        return f"{'exactly' if exact else bound} {value} item(s){about}"
+    words = {
+        "minimum": "a value of at least {}",
+        "exclusiveMinimum": "a value greater than {}",
+        "maximum": "a value of at most {}",
+        "exclusiveMaximum": "a value less than {}",
+        "uniqueItems": "each value at most once",
+        "minLength": "a text of at least {} character(s)",
+        "maxLength": "a text of at most {} characters",
+        "minProperties": "at least {} entry (an empty mapping does nothing)",
+    }
+    return words[validator].format(value) if validator in words else ""
 
 
 def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,94 @@
+"""The HTML report in a real browser: Debian's chromium, driven headless by Playwright.
+
+Set-up: `bash tests/browser/install_chromium.sh` and `pip install -r
+tests/browser-requirements.txt` (never `playwright install`: its browser download does
+not work here; the test launches /usr/bin/chromium). Outside CI the test skips when
+chromium is missing; in CI (`CI` set) it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOT_ENV = "BACKPROP_LAB_SCREENSHOT"
+
+
+def _need_browser() -> None:
+    missing = [what for what, ok in (
+        (CHROMIUM, Path(CHROMIUM).exists()),
+        ("the playwright package", _has_playwright()),
+    ) if not ok]
+    if missing and not os.environ.get("CI"):
+        pytest.skip(f"{' and '.join(missing)} not installed (see tests/browser/install_chromium.sh)")
+    assert not missing, f"CI must run the browser test, but {' and '.join(missing)} is missing"
+
+
+def _has_playwright() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_report_in_headless_chromium(test_run: Path, tmp_path: Path) -> None:
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    report = test_run / "reports" / "report.html"
+    url = report.resolve().as_uri()
+    requests: list[str] = []
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh --user-data-dir
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.goto(url, wait_until="load")
+            images = page.eval_on_selector_all(
+                "img", "imgs => imgs.map(i => [i.getAttribute('alt'), i.complete, i.naturalWidth])"
+            )
+            headings = page.eval_on_selector_all(
+                "h1, h2, h3, h4", "hs => hs.map(h => h.textContent.trim())"
+            )
+            scripts = page.eval_on_selector_all("script", "s => s.length")
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+
+    assert images, "the report has figures"
+    broken = [alt for alt, complete, width in images if not complete or width <= 0]
+    assert not broken, f"images that did not load: {broken}"
+    assert not console_errors and not page_errors, console_errors + page_errors
+    # fully offline: the page itself and data: URIs, nothing else
+    foreign = [u for u in requests if u != url and not u.startswith("data:")]
+    assert not foreign, f"requests that leave the file: {foreign}"
+    assert scripts == 0, "the report runs no script"
+    suites = [h for h in headings if re.match(r"Suite \d+", h)]
+    assert any(h.startswith("Suite 1") for h in suites), headings
+    md = (test_run / "reports" / "report.md").read_text()
+    for number in sorted(set(re.findall(r"^## (Suite \d+)", md, re.MULTILINE))):
+        assert any(h.startswith(number) for h in suites), f"{number} heading missing: {headings}"
+    assert shot.stat().st_size > 10_000
+    if os.environ.get(SCREENSHOT_ENV):
+        dest = Path(__file__).resolve().parents[1] / "reports" / "screenshots" / "report.png"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, dest)
