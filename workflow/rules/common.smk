@@ -30,7 +30,7 @@ SUITES = sorted({run_id.split("/")[0] for run_id in RUNS})
 
 
 wildcard_constraints:
-    suite="suite[0-9]+",
+    suite="suite[0-9]+|timing",
     axis="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
     variant="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
 
@@ -53,7 +53,8 @@ def settings_of(wildcards):
 
 def code(stage):
     """The package files a stage runs: an edit to them reruns that stage (content, not mtime)."""
-    return [str(Path(SRC) / path) for path in stages.STAGE_CODE[stage]]
+    # relative to the working directory, so that a moved or copied checkout keeps its records
+    return [os.path.relpath(Path(SRC) / path) for path in stages.STAGE_CODE[stage]]
 
 
 def write_if_changed(path, data):

@@ -1,0 +1,221 @@
+"""Reproducibility: the reproduction check, minimal regeneration, determinism, pinned versions."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, TEST_CONFIG, copy_pipeline, load_test_config, snakemake
+
+from backprop_lab.reproduce import Mismatch, compare_frames, format_diff
+from backprop_lab.tables import TABLES, TIMING_TABLES
+from backprop_lab.variants import expand_variants
+
+
+def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "backprop_lab.cli", "reproduce", "--source", str(work),
+         "--reference", str(reference), "--workdir", str(work / "results/reproduce"),
+         "--cores", "2"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(work / "src")},
+    )
+
+
+@pytest.fixture(scope="module")
+def perturbed(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> tuple[Path, Path]:
+    """A copy whose numpy sigmoid derivative is off by 0.1 %, and the reference tables."""
+    work = copy_pipeline(tmp_path_factory.mktemp("perturbed"), TEST_CONFIG)
+    functions = work / "src/backprop_lab/functions.py"
+    text = functions.read_text()
+    assert "    return a * (1.0 - a)\n" in text
+    functions.write_text(text.replace("    return a * (1.0 - a)\n",
+                                      "    return a * (1.0 - a) * 1.001\n", 1))
+    return work, test_run / "reports/tables"
+
+
+def test_reproduction_check_passes_on_the_same_code(test_run: Path, tmp_path: Path) -> None:
+    work = copy_pipeline(tmp_path / "same", TEST_CONFIG)
+    done = reproduce(work, test_run / "reports/tables")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: the regenerated metrics match the reference" in done.stdout
+
+
+def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, Path]) -> None:
+    work, reference = perturbed
+    done = reproduce(work, reference)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "MISMATCH" in done.stdout
+    headline = done.stdout.split("\n", 1)[1]
+    named = set(re.search(r"in \d+ run\(s\): (.*)", headline).group(1).split(", "))
+    runs = expand_variants(load_test_config())
+    # numpy runs with a sigmoid anywhere move; torch runs (autograd) and ReLU-only runs do not
+    uses_numpy_sigmoid = {
+        r for r, s in runs.items()
+        if s["engine"] == "numpy" and "sigmoid" in (s["hidden_activation"],
+                                                     s["output_activation"])
+    }
+    assert named == uses_numpy_sigmoid
+    # the diff is readable: a header and rows naming suite, variant, seed and metric
+    assert re.search(r"table\s+suite\s+variant\s+seed\s+metric\s+expected\s+got\s+rel\. diff",
+                     done.stdout)
+    assert re.search(r"^suite1_summary\s+suite1\s+engine/numpy\s+-\s+final_loss\s", done.stdout,
+                     re.MULTILINE)
+
+
+def test_compare_flags_missing_extra_and_diverged() -> None:
+    expected = pd.DataFrame({"run_id": ["s/a/x", "s/a/y"], "seed_key": ["-", "-"],
+                             "engine": ["numpy", "numpy"], "final_loss": [1.0, 2.0],
+                             "diverged_round": [float("nan"), float("nan")],
+                             "seconds": [1.0, 1.0]})
+    got = pd.DataFrame({"run_id": ["s/a/x", "s/a/z"], "seed_key": ["-", "-"],
+                        "engine": ["numpy", "numpy"], "final_loss": [1.0 + 1e-13, 2.0],
+                        "diverged_round": [7.0, float("nan")], "seconds": [9.0, 9.0]})
+    found = compare_frames("suite1_summary", expected, got)
+    kinds = {(m.key.get("run_id"), m.kind) for m in found}
+    assert kinds == {("s/a/y", "missing row"), ("s/a/z", "extra row"),
+                     ("s/a/x", "became diverged")}
+    # within tolerance (1e-13 relative) and wall times are not differences
+    assert not any(m.metric in ("final_loss", "seconds") for m in found)
+    text = format_diff(found)
+    assert "became diverged" in text and "s/a/x" not in text.split("\n")[0]
+
+
+def test_compare_tolerance_depends_on_engine() -> None:
+    base = {"run_id": ["s/a/x"], "seed_key": ["-"], "final_loss": [1.0]}
+    for engine, moved in (("numpy", 1e-8), ("torch", 1e-8)):
+        expected = pd.DataFrame({**base, "engine": [engine]})
+        got = expected.assign(final_loss=1.0 + moved)
+        found = compare_frames("suite1_summary", expected, got)
+        assert bool(found) == (engine == "numpy"), engine
+    assert Mismatch("t", {}, "m", 1.0, 1.5).rel_diff == pytest.approx(1 / 3)
+
+
+# --- minimal regeneration ------------------------------------------------------------
+
+
+@pytest.fixture()
+def rerun_copy(test_run: Path, tmp_path: Path) -> Path:
+    """A copy of the finished test run, Snakemake's records included."""
+    work = tmp_path / "rerun"
+    shutil.copytree(test_run, work, symlinks=True)
+    return work
+
+
+def planned_jobs(work: Path) -> dict[str, set[str]]:
+    """rule -> outputs of the jobs `snakemake -n` would run."""
+    done = snakemake(work, "--cores", "2", "-n")
+    jobs: dict[str, set[str]] = {}
+    rule = None
+    for line in done.stdout.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):", line)
+        if match and match.group(1) == "all":  # the default target: no work of its own
+            rule = None
+        elif match:
+            rule = match.group(1)
+            jobs.setdefault(rule, set())
+        elif rule and line.strip().startswith("output:"):
+            jobs[rule] |= {o.strip() for o in line.split(":", 1)[1].split(",")}
+            rule = None
+    return jobs
+
+
+def edit_config(work: Path, change) -> None:
+    path = work / "config/config.yaml"
+    config = yaml.safe_load(path.read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def test_nothing_changed_nothing_runs(rerun_copy: Path) -> None:
+    assert planned_jobs(rerun_copy) == {}
+
+
+def test_one_step_size_reruns_one_training_job(rerun_copy: Path) -> None:
+    def change(config: dict) -> None:
+        config["suite1"]["axes"]["loss_impl"]["hand_half_sse_step2"]["step"] = 3.0
+
+    edit_config(rerun_copy, change)
+    jobs = planned_jobs(rerun_copy)
+    assert jobs.pop("train") == {"results/runs/suite1/loss_impl/hand_half_sse_step2.json"}
+    assert set(jobs) == {"aggregate", "figures", "report"}
+
+
+def test_adding_a_seed_reruns_the_random_variants(rerun_copy: Path) -> None:
+    edit_config(rerun_copy, lambda c: c["seeds"].append(7))
+    random = {f"results/runs/{r}.json" for r, s in
+              expand_variants(yaml.safe_load((rerun_copy / "config/config.yaml").read_text()))
+              .items() if s["seeds"]}
+    jobs = planned_jobs(rerun_copy)
+    assert random and jobs.pop("train") == random
+    assert set(jobs) == {"aggregate", "figures", "report"}
+
+
+def test_report_title_reruns_only_the_report(rerun_copy: Path) -> None:
+    edit_config(rerun_copy, lambda c: c["report"].update(title="Another title"))
+    assert set(planned_jobs(rerun_copy)) == {"report"}
+
+
+def test_template_edit_reruns_only_the_report(rerun_copy: Path) -> None:
+    template = rerun_copy / "src/backprop_lab/templates/report.md.j2"
+    template.write_text(template.read_text() + "\nAn added closing line.\n")
+    assert set(planned_jobs(rerun_copy)) == {"report"}
+
+
+def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
+    engine = rerun_copy / "src/backprop_lab/numpy_engine.py"
+    engine.write_text(engine.read_text() + "\n# an edit\n")
+    jobs = planned_jobs(rerun_copy)
+    assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
+    assert set(jobs) == {"aggregate", "figures", "report"}
+
+
+# --- determinism and pins ------------------------------------------------------------
+
+
+def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_path: Path
+                                                         ) -> None:
+    again = copy_pipeline(tmp_path / "again", TEST_CONFIG)
+    snakemake(again, "--cores", "2", "aggregate")
+    for name in TABLES:
+        if name in TIMING_TABLES:
+            continue
+        first = (test_run / f"reports/tables/{name}.csv").read_bytes()
+        second = (again / f"reports/tables/{name}.csv").read_bytes()
+        assert first == second, name
+
+
+def test_metric_tables_hold_no_wall_times(test_run: Path) -> None:
+    from backprop_lab.reproduce import is_timing_column
+
+    for name in TABLES:
+        if name in TIMING_TABLES:
+            continue
+        columns = pd.read_csv(test_run / f"reports/tables/{name}.csv", nrows=1).columns
+        assert not [c for c in columns if is_timing_column(c)], name
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        match = re.match(r"^\s*(?:-\s*)?([A-Za-z0-9_.\-]+)==([^\s#]+)", line)
+        if match:
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+def test_environment_yml_and_lock_agree() -> None:
+    lock = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _pins(pip_section) == lock
+    assert lock["torch"] == "2.13.0"  # the CPU wheel; an unpinned torch pulls CUDA builds
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert python == f"python={sys.version_info.major}.{sys.version_info.minor}"
