@@ -24,7 +24,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from backprop_lab.atomic import write_text_atomic
-from backprop_lab.observations import hand_calculation, suite1_findings
+from backprop_lab.reproduce import changed_since_reference
+from backprop_lab.observations import (
+    hand_calculation,
+    suite1_findings,
+    suite2_findings,
+    suite3_findings,
+    timing_findings,
+)
 from backprop_lab.tables import load_tables
 
 PACKAGES = ("numpy", "pandas", "matplotlib", "jinja2", "markdown", "torch", "snakemake")
@@ -68,7 +75,18 @@ def build_context(
             "findings": suite1_findings(tables),
             "seeds": config["seeds"],
         },
-        "provenance": provenance(settings, benchmarks),
+        "suite2": {
+            "config": config["suite2"],
+            "findings": suite2_findings(tables),
+            "seeds": config["seeds"],
+        },
+        "suite3": {
+            "config": config["suite3"],
+            "findings": suite3_findings(tables, config["suite3"]["width_pool"]),
+            "seeds": config["seeds"],
+        },
+        "timing": {"config": config["timing"], "findings": timing_findings(tables["timing"])},
+        "provenance": provenance(settings, benchmarks, Path(tables_dir)),
     }
 
 
@@ -171,7 +189,9 @@ def _inline_images(html: str, report_dir: Path) -> str:
 # --- provenance --------------------------------------------------------------------
 
 
-def provenance(settings: dict[str, Any], benchmarks: list[str]) -> dict[str, Any]:
+def provenance(
+    settings: dict[str, Any], benchmarks: list[str], tables_dir: Path
+) -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
         try:
@@ -186,6 +206,7 @@ def provenance(settings: dict[str, Any], benchmarks: list[str]) -> dict[str, Any
         "git": _git_state(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "jobs": _job_times(benchmarks),
+        "changes": changed_since_reference(tables_dir),
     }
 
 

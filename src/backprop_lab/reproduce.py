@@ -211,3 +211,55 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     report.write_text(text + "\n")
     print(text)
     return 1 if mismatches else 0
+
+
+def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]:
+    """The metrics that moved since the committed reference (`git show HEAD:<table>`).
+
+    Like a metrics diff: empty when nothing changed. Outside a git checkout, or for a
+    table that was never committed, it says so instead.
+    """
+    import io
+
+    rows: list[Mismatch] = []
+    missing = []
+    for name in TABLES:
+        if name in TIMING_TABLES:
+            continue
+        path = tables_dir / f"{name}.csv"
+        committed = _git_show(path)
+        if committed is None:
+            missing.append(name)
+            continue
+        reference = pd.read_csv(io.StringIO(committed), dtype={"seed_key": str})
+        if "seed" in reference.columns:
+            reference["seed"] = reference["seed"].astype("Int64")
+        rows += compare_frames(name, reference, read_table(path))
+    return {
+        "available": len(missing) < len(TABLES) - len(TIMING_TABLES),
+        "not_committed": missing,
+        "count": len(rows),
+        "runs": affected_runs(rows),
+        "rows": [
+            {"table": m.table, "where": " / ".join(m.where()), "metric": m.metric,
+             "expected": _short(m.expected), "got": _short(m.got),
+             "rel_diff": m.rel_diff, "kind": m.kind}
+            for m in rows[:limit]
+        ],
+    }
+
+
+def _git_show(path: Path) -> str | None:
+    """The committed (HEAD) text of a file, or None outside git or if never committed."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent,
+                             capture_output=True, text=True, timeout=10, check=False)
+        if top.returncode != 0:
+            return None
+        relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve())
+        shown = subprocess.run(["git", "show", f"HEAD:{relative.as_posix()}"],
+                               cwd=top.stdout.strip(), capture_output=True, text=True,
+                               timeout=30, check=False)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return shown.stdout if shown.returncode == 0 else None
