@@ -13,6 +13,7 @@ report: $(INSTALLED)
 	$(BIN)/snakemake --cores $(CORES)
 
 test: $(INSTALLED)
+	bash tests/browser/install_chromium.sh
 	$(BIN)/pytest
 	$(BIN)/ruff check src tests
 
