@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,24 +10,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backprop_lab import workspace
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ROOT / ".test" / "config" / "config.yaml"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-# What a copy of the pipeline needs: the wiring, the package, the default config and the
-# profiles (profiles/default holds the flags the plain `snakemake --cores N` runs with).
-PIPELINE_FILES = ("Snakefile", "workflow", "src", "config", "profiles")
 
 
 def copy_pipeline(dest: Path, config: dict | Path | None = None) -> Path:
     """Copy the pipeline into `dest`; `config` (a dict or a YAML file) replaces the default
     config/config.yaml. Returns `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PIPELINE_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
+    workspace.copy_pipeline(ROOT, dest)
     if config is not None:
         text = config.read_text() if isinstance(config, Path) else yaml.safe_dump(config)
         (dest / "config" / "config.yaml").write_text(text)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from backprop_lab.tables import TABLE_KEYS, TABLES, TIMING_TABLES, read_table
+from backprop_lab.workspace import copy_pipeline
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ TOLERANCES = {
 LOOSEST = TOLERANCES["torch"]
 # Columns that say a run diverged: a change from empty to a number is "became diverged".
 DIVERGED_COLUMNS = {"diverged_round", "diverged_epoch"}
-# What the pipeline copy needs.
-PIPELINE = ("Snakefile", "workflow", "src", "config")
 
 
 @dataclass(frozen=True)
@@ -181,13 +180,7 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     start = time.perf_counter()
     if workdir.exists():
         shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    for name in PIPELINE:
-        path = source / name
-        if path.is_dir():
-            shutil.copytree(path, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(path, workdir / name)
+    copy_pipeline(source, workdir)
     log = workdir / "snakemake.log"
     print(f"Regenerating the metrics from scratch in {workdir} (log: {log}) ...", flush=True)
     with open(log, "w") as handle:
