@@ -21,6 +21,12 @@ test: $(INSTALLED)
 check: $(INSTALLED)
 	$(BIN)/snakemake --cores $(CORES) reproduce
 
+# The benchmark: reports/benchmark.md, then the report again with it as an appendix.
+# One thread per process, as the pipeline's jobs run (threads: 1).
+bench: $(INSTALLED)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m backprop_lab.benchmark
+	$(BIN)/snakemake --cores $(CORES) --forcerun report
+
 # The environment: created once, reinstalled when the lock or the package changes.
 $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
