@@ -27,6 +27,8 @@ def _train(args: argparse.Namespace) -> None:
     else:
         raise SystemExit(f"unknown suite {suite!r}")
     result = module.run(settings)
+    # provenance: the Slurm job this training ran in (None outside Slurm); never tabulated
+    result["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
     write_run(args.output, settings, result)
     print(f"{suite}/{settings['axis']}/{settings['variant']}: wrote {args.output}")
 
