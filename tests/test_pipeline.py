@@ -27,7 +27,9 @@ def test_report_has_every_section(test_run: Path) -> None:
     for heading in ("Suite 1: one sample through a 2-2-2 network", "Setup",
                     "The hand calculation (round 1)", "Results", "Engine", "Activation",
                     "Loss implementation", "Loss function", "Step size × rounds",
-                    "Initialisation", "Provenance"):
+                    "Initialisation", "Suite 2: gradient equality on a 2-10-10-1 network",
+                    "Suite 3: classification of toy 2-D data", "Observation", "Timing",
+                    "Provenance"):
         assert re.search(rf"^#+ {re.escape(heading)}", md, re.M), heading
         assert heading.replace("×", "&times;") in html or heading in html, heading
     assert "{{" not in md and "{%" not in md
@@ -41,7 +43,8 @@ def test_report_has_every_section(test_run: Path) -> None:
 def test_tables_are_tidy(test_run: Path) -> None:
     summary = pd.read_csv(test_run / "reports/tables/suite1_summary.csv")
     checkpoints = pd.read_csv(test_run / "reports/tables/suite1_checkpoints.csv")
-    runs = expand_variants(load_test_config())
+    runs = {r: s for r, s in expand_variants(load_test_config()).items()
+            if r.startswith("suite1/")}
     seeds = {r: (len(s["seeds"]) if s["seeds"] else 1) for r, s in runs.items()}
     assert len(summary) == sum(seeds.values())
     # one row per variant × seed × checkpoint (round 1 and the configured ones up to rounds)
@@ -72,3 +75,26 @@ def test_run_files_are_plain_json(test_run: Path) -> None:
     data = json.loads(path.read_text())
     assert data["settings"]["engine"] == "numpy"
     assert len(data["result"]["loss"][0]) == data["settings"]["rounds"]
+
+
+def test_suite2_and_3_tables_and_prose(test_run: Path) -> None:
+    runs = expand_variants(load_test_config())
+    summary3 = pd.read_csv(test_run / "reports/tables/suite3_summary.csv")
+    suite3 = {r: s for r, s in runs.items() if r.startswith("suite3/")}
+    # every seed of every variant is a row
+    assert len(summary3) == sum(len(s["seeds"]) for s in suite3.values())
+    assert set(summary3["stop_reason"]) <= {"converged", "diverged", "max_epochs"}
+    diverged = summary3[summary3["stop_reason"] == "diverged"]
+    assert len(diverged) and diverged["diverged_epoch"].notna().all()
+    gradients = pd.read_csv(test_run / "reports/tables/suite2_gradients.csv")
+    assert gradients["passed"].all() and set(gradients["dtype"]) == {"float64", "float32"}
+    timing = pd.read_csv(test_run / "reports/tables/timing.csv")
+    assert set(timing["engine"]) == {"numpy", "torch"}
+    md = (test_run / "reports/report.md").read_text()
+    assert re.search(r"seed \d+ at epoch \d+", md), "divergence is stated per seed"
+    assert re.search(r"is faster by a factor \d", md)
+    for claim in ("deeper networks reach lower loss", "lr 1 fails",
+                  "no activation cannot solve XOR",
+                  "results are unstable across random initialisations"):
+        assert f'Claim checked: "{claim}"' in md, claim
+

@@ -26,7 +26,7 @@ NEAR_FINAL = 0.01
 
 def aggregate(run_files: list[str], tables_dir: str, rounds_table: str) -> None:
     # the order given (the config's order) is the order of the tables
-    runs = [(path, read_run(path, required=SUITE1_REQUIRED)) for path in run_files]
+    runs = [(path, _read(path)) for path in run_files]
     suite1 = [r for r in runs if r[1]["settings"]["suite"] == "suite1"]
     summary, checkpoints, rounds = suite1_tables(suite1)
     write_table(summary, Path(tables_dir) / "suite1_summary.csv")
@@ -34,6 +34,141 @@ def aggregate(run_files: list[str], tables_dir: str, rounds_table: str) -> None:
     write_table(suite1_pairs(summary, rounds), Path(tables_dir) / "suite1_pairs.csv")
     write_table(rounds, Path(rounds_table))
     write_table(run_times(runs), Path(tables_dir) / "run_times.csv")
+    # large per-epoch and per-point tables go beside the rounds table (results/tables)
+    large = Path(rounds_table).parent
+    by_suite = {name: [r for r in runs if r[1]["settings"]["suite"] == name]
+                for name in ("suite2", "suite3", "timing")}
+    gradients, summary2, curves2 = suite2_tables(by_suite["suite2"])
+    write_table(gradients, Path(tables_dir) / "suite2_gradients.csv")
+    write_table(summary2, Path(tables_dir) / "suite2_summary.csv")
+    write_table(curves2, Path(tables_dir) / "suite2_curves.csv")
+    summary3, curves3, predictions, grid = suite3_tables(by_suite["suite3"])
+    write_table(summary3, Path(tables_dir) / "suite3_summary.csv")
+    write_table(curves3, large / "suite3_curves.csv")
+    write_table(predictions, large / "suite3_predictions.csv")
+    write_table(grid, large / "suite3_grid.csv")
+    write_table(timing_table(by_suite["timing"]), Path(tables_dir) / "timing.csv")
+
+
+REQUIRED = {
+    "suite2": ("gradient_check", "loss", "loss_epochs", "final_loss", "diverged_epoch"),
+    "suite3": ("loss", "loss_epochs", "epochs_run", "stop_reason", "outputs", "points", "grid"),
+    "timing": ("timing",),
+}
+
+
+def _read(path: str) -> dict[str, Any]:
+    run = read_run(path)
+    suite = run["settings"].get("suite")
+    return read_run(path, required=SUITE1_REQUIRED if suite == "suite1" else REQUIRED[suite])
+
+
+def _ident(settings: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    row = {
+        "suite": settings["suite"], "axis": settings["axis"], "variant": settings["variant"],
+        "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
+    }
+    for key in columns:
+        value = settings.get(key)
+        if key == "hidden":
+            row["hidden"] = "-".join(str(w) for w in value)
+            row["hidden_layers"] = len(value)
+        else:
+            row["loss_function" if key == "loss" else key] = value
+    row["changed"] = ",".join(settings.get("changed", []))
+    row["settings_key"] = settings_digest(
+        {k: v for k, v in settings.items() if k not in ("axis", "variant", "changed")}
+    )
+    return row
+
+
+SUITE2_COLUMNS = ("engine", "hidden", "hidden_activation", "output_activation", "loss", "outputs",
+                  "lr", "epochs", "init", "init_std")
+
+
+def _curve_frame(ident: dict[str, Any], seed: int, epochs: list[int], loss: list[Any]
+                 ) -> pd.DataFrame:
+    frame = pd.DataFrame({"epoch": epochs, "loss": np.array(loss, dtype=float)})
+    frame.insert(0, "seed", seed)
+    for key in ("engine", "run_id"):
+        frame.insert(0, key, ident.get(key))
+    return frame
+
+
+def suite2_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame, ...]:
+    """Gradient check rows (dtype × seed × layer × parameter × pair of methods), one summary
+    row per variant × seed, and every epoch's loss."""
+    grad_rows, summary_rows, curves = [], [], []
+    for _, run in runs:
+        settings, result = run["settings"], run["result"]
+        ident = _ident(settings, SUITE2_COLUMNS)
+        for row in result["gradient_check"]:
+            grad_rows.append({**ident, **row})
+        for s, seed in enumerate(settings["seeds"]):
+            loss = np.array(result["loss"][s], dtype=float)
+            checks = [r for r in result["gradient_check"] if r["seed"] == seed]
+            summary_rows.append({
+                **ident, "seed": seed, "seed_key": str(seed),
+                "initial_loss": float(loss[0]) if len(loss) else float("nan"),
+                "final_loss": result["final_loss"][s],
+                "diverged_epoch": result["diverged_epoch"][s],
+                "epochs_run": result["epochs_run"][s],
+                "gradcheck_passed": all(r["passed"] for r in checks),
+            })
+            curves.append(_curve_frame(ident, seed, result["loss_epochs"][s], result["loss"][s]))
+    gradients = pd.DataFrame(grad_rows)
+    gradients["seed_key"] = gradients["seed"].astype(str)
+    return gradients, pd.DataFrame(summary_rows), pd.concat(curves, ignore_index=True)
+
+
+SUITE3_COLUMNS = ("task", "engine", "hidden", "activation", "output_activation", "loss", "lr",
+                  "max_epochs", "tol", "init_std", "test_fraction", "n_points", "xor_points",
+                  "data_seed")
+
+
+def suite3_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame, ...]:
+    """One summary row per variant × seed (accuracy, epochs, stop reason, divergence), the
+    learning curves, the prediction of every point, and the output over the input grid."""
+    summary_rows, curves, predictions, grids = [], [], [], []
+    for _, run in runs:
+        settings, result = run["settings"], run["result"]
+        ident = _ident(settings, SUITE3_COLUMNS)
+        points = pd.DataFrame(result["points"])
+        points.insert(0, "point", np.arange(len(points)))
+        g = np.array(result["grid"]["values"], dtype=float)
+        gx1, gx2 = np.meshgrid(g, g)
+        for s, seed in enumerate(settings["seeds"]):
+            output = np.array(result["outputs"][s], dtype=float)
+            predicted = (output > result["threshold"]).astype(int)
+            correct = predicted == points["label"].to_numpy()
+            train = (points["part"] == "train").to_numpy()
+            test = ~train
+            summary_rows.append({
+                **ident, "seed": seed, "seed_key": str(seed),
+                "epochs_run": result["epochs_run"][s],
+                "stop_reason": result["stop_reason"][s],
+                "diverged_epoch": result["diverged_epoch"][s],
+                "final_loss": result["final_loss"][s],
+                "train_accuracy": float(correct[train].mean()),
+                "test_accuracy": float(correct[test].mean()) if test.any() else None,
+                "n_train": int(train.sum()), "n_test": int(test.sum()),
+            })
+            curves.append(_curve_frame(ident, seed, result["loss_epochs"][s], result["loss"][s]))
+            pred = points.assign(output=output, predicted=predicted, correct=correct)
+            pred.insert(0, "seed", seed)
+            pred.insert(0, "run_id", ident["run_id"])
+            predictions.append(pred)
+            grids.append(pd.DataFrame({
+                "run_id": ident["run_id"], "seed": seed, "x1": gx1.ravel(), "x2": gx2.ravel(),
+                "output": np.array(result["grid"]["outputs"][s], dtype=float),
+            }))
+    return (pd.DataFrame(summary_rows), pd.concat(curves, ignore_index=True),
+            pd.concat(predictions, ignore_index=True), pd.concat(grids, ignore_index=True))
+
+
+def timing_table(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    rows = [row for _, run in runs for row in run["result"]["timing"]]
+    return pd.DataFrame(rows)
 
 
 def run_times(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:

@@ -17,13 +17,20 @@ def _train(args: argparse.Namespace) -> None:
     settings = json.loads(Path(args.settings).read_text())
     from backprop_lab.runio import write_run
 
-    if settings.get("engine") == "torch":
+    suite = settings["suite"]
+    # suite 2 checks against autograd and the timing job times torch: both always use it
+    if settings.get("engine") == "torch" or suite in ("suite2", "timing"):
         import torch
 
         torch.set_num_threads(int(os.environ.get("BACKPROP_LAB_THREADS", "1")))
-    suite = settings["suite"]
     if suite == "suite1":
         from backprop_lab import suite1 as module
+    elif suite == "suite2":
+        from backprop_lab import suite2 as module
+    elif suite == "suite3":
+        from backprop_lab import suite3 as module
+    elif suite == "timing":
+        from backprop_lab import timing as module
     else:
         raise SystemExit(f"unknown suite {suite!r}")
     result = module.run(settings)

@@ -7,6 +7,7 @@ by the names given to them in the config, so renaming a variant changes no findi
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -436,3 +437,267 @@ def _init(summary: pd.DataFrame) -> dict[str, Any]:
                           "symmetric": bool(r["symmetric_hidden"])} for _, r in group.iterrows()],
         })
     return {"variants": variants, "symmetric": [v for v in variants if v["symmetric"]]}
+
+
+# --- suite 2: gradient equality ---------------------------------------------------------
+
+METHOD_PAIRS = ("numpy vs autograd", "numpy vs finite_diff", "autograd vs finite_diff")
+
+
+def suite2_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    grads, summary, curves = (tables[k] for k in ("suite2_gradients", "suite2_summary",
+                                                    "suite2_curves"))
+    base = baseline(summary)
+    rows = grads[grads.run_id == base["run_id"]]
+    per_layer = (
+        rows.groupby(["dtype", "layer", "param", "comparison"], sort=False)
+        .agg(max_abs_diff=("max_abs_diff", "max"), max_rel_error=("max_rel_error", "max"),
+             threshold=("threshold", "first"), passed=("passed", "all"))
+        .reset_index().to_dict("records")
+    )
+    architectures = []
+    for _, run in unique_runs(summary).iterrows():
+        g = grads[grads.run_id == run["run_id"]]
+        worst = g.groupby(["dtype", "comparison"])["max_rel_error"].max()
+
+        def at(dtype: str, fd: bool, worst: pd.Series = worst) -> float:
+            names = [c for c in METHOD_PAIRS if ("finite_diff" in c) == fd]
+            return float(max(worst.get((dtype, c), 0.0) for c in names))
+
+        architectures.append({
+            "run_id": run["run_id"], "hidden": run["hidden"],
+            "hidden_activation": run["hidden_activation"],
+            "output_activation": run["output_activation"], "loss": run["loss_function"],
+            "outputs": int(run["outputs"]), "n_rows": len(g),
+            "seeds": int(g["seed"].nunique()),
+            "f64_autograd": at("float64", False), "f64_fd": at("float64", True),
+            "f32_autograd": at("float32", False), "f32_fd": at("float32", True),
+            "passed": bool(g["passed"].all()),
+        })
+    f64 = grads[grads.dtype == "float64"]
+    f32 = grads[grads.dtype == "float32"]
+    twin = find_twin_by(summary, base, engine="torch")
+    engines = None
+    if twin is not None:
+        a = curves[curves.run_id == base["run_id"]].set_index(["seed", "epoch"])["loss"]
+        b = curves[curves.run_id == twin["run_id"]].set_index(["seed", "epoch"])["loss"]
+        diff = (a - b.reindex(a.index)).abs()
+        engines = {"numpy": base["run_id"], "torch": twin["run_id"],
+                   "max_loss_diff": float(diff.max()), "max_rel_loss_diff":
+                   float((diff / a.abs()).max()), "epochs": int(a.index.get_level_values(1).max()),
+                   "seeds": int(a.index.get_level_values(0).nunique()),
+                   "final_mean": float(summary[summary.run_id == base["run_id"]]
+                                       ["final_loss"].mean())}
+    return {
+        "baseline": base["run_id"], "per_layer": per_layer,
+        "baseline_passed": all(r["passed"] for r in per_layer),
+        "architectures": architectures,
+        "all_passed": bool(grads["passed"].all()),
+        "n_runs": len(architectures),
+        "activations": sorted(set(summary["hidden_activation"]) | set(summary["output_activation"])),
+        "losses": sorted(set(summary["loss_function"])),
+        "depths": sorted({len(str(h).split("-")) for h in summary["hidden"]}),
+        "widths": sorted({int(w) for h in summary["hidden"] for w in str(h).split("-")}),
+        "f64_autograd": float(f64[f64.comparison == METHOD_PAIRS[0]]["max_rel_error"].max()),
+        "f64_fd": float(f64[f64.comparison != METHOD_PAIRS[0]]["max_rel_error"].max()),
+        "f32_autograd": float(f32[f32.comparison == METHOD_PAIRS[0]]["max_rel_error"].max()),
+        "f32_fd": float(f32[f32.comparison != METHOD_PAIRS[0]]["max_rel_error"].max()),
+        "thresholds": grads.groupby("dtype")["threshold"].first().to_dict(),
+        "noise_floor": float(grads["noise_floor"].max()),
+        "failed": grads[~grads["passed"].astype(bool)][["run_id", "dtype", "seed", "layer", "param",
+                                                         "comparison", "max_rel_error"]]
+        .to_dict("records"),
+        "engines": engines,
+    }
+
+
+def find_twin_by(summary: pd.DataFrame, run: pd.Series, **changes: Any) -> pd.Series | None:
+    """The distinct run whose `changed` keys are `run`'s plus the keys of `changes`, with
+    those values."""
+    want = changed(run) | set(changes)
+    for _, other in unique_runs(summary).iterrows():
+        if changed(other) == want and all(_equal(other[k], v) for k, v in changes.items()):
+            if "task" in run and other["task"] != run["task"]:
+                continue
+            return other
+    return None
+
+
+# --- suite 3: classification ------------------------------------------------------------
+
+
+def _seed_stats(group: pd.DataFrame) -> dict[str, Any]:
+    finite = group[group["diverged_epoch"].isna()]
+    acc = group["train_accuracy"].astype(float)
+    test = group["test_accuracy"].astype(float)
+    loss = finite["final_loss"].astype(float)
+    return {
+        "seeds": len(group),
+        "acc_mean": float(acc.mean()), "acc_std": float(acc.std()) if len(acc) > 1 else None,
+        "acc_min": float(acc.min()), "acc_max": float(acc.max()),
+        "test_mean": float(test.mean()) if test.notna().any() else None,
+        "test_std": float(test.std()) if test.notna().sum() > 1 else None,
+        "loss_mean": float(loss.mean()) if len(loss) else None,
+        "loss_std": float(loss.std()) if len(loss) > 1 else None,
+        "epochs_mean": float(group["epochs_run"].mean()),
+        "epochs_min": int(group["epochs_run"].min()), "epochs_max": int(group["epochs_run"].max()),
+        "stops": {r: int(n) for r, n in group["stop_reason"].value_counts().items()},
+        "diverged": [{"seed": int(r["seed"]), "epoch": int(r["diverged_epoch"])}
+                     for _, r in group[group["diverged_epoch"].notna()].iterrows()],
+        "perfect": [{"seed": int(r["seed"]), "epochs": int(r["epochs_run"])}
+                    for _, r in group[group["train_accuracy"] >= 1.0].iterrows()],
+    }
+
+
+def _value(run: pd.Series, keys: list[str]) -> str:
+    parts = []
+    for k in keys:
+        v = run[k]
+        parts.append(f"{v:g}" if isinstance(v, float) else str(v))
+    return ", ".join(parts) if parts else "baseline"
+
+
+def suite3_findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str, Any]:
+    summary = tables["suite3_summary"]
+    distinct = unique_runs(summary)
+    axes = []
+    for axis in dict.fromkeys(summary["axis"]):
+        runs = summary[summary["axis"] == axis]
+        keys: list[str] = []
+        for text in runs["changed"].fillna(""):
+            keys += [k for k in text.split(",") if k and k not in keys]
+        keys = ["loss_function" if k == "loss" else k for k in keys]
+        rows = []
+        for run_id, group in runs.groupby("run_id", sort=False):
+            first = group.iloc[0]
+            rows.append({"run_id": run_id, "task": first["task"], "value": _value(first, keys),
+                         "hidden": first["hidden"], "activation": first["activation"],
+                         "lr": first["lr"], "engine": first["engine"], **_seed_stats(group)})
+        axes.append({"axis": axis, "varied": keys, "rows": rows})
+
+    def runs_where(task: str, allowed: set[str]) -> pd.DataFrame:
+        first = runs_changing(distinct[distinct["task"] == task], allowed)
+        return summary[summary["run_id"].isin(first["run_id"])]
+
+    tasks = list(dict.fromkeys(summary["task"]))
+    baselines = {}
+    for task in tasks:
+        base = runs_where(task, set())
+        if len(base):
+            first = base.iloc[0]["run_id"]
+            baselines[task] = {"run_id": first, **_seed_stats(base[base.run_id == first])}
+
+    # learning rates: which reach 100 % accuracy, in how many epochs
+    lr_rows = []
+    for task in tasks:
+        for run_id, group in runs_where(task, {"lr"}).groupby("run_id", sort=False):
+            lr_rows.append({"task": task, "lr": float(group.iloc[0]["lr"]), "run_id": run_id,
+                            **_seed_stats(group)})
+    lr_rows.sort(key=lambda r: (r["task"], -r["lr"]))
+
+    # depth: widths taken in order from the pool
+    depth = []
+    for task in tasks:
+        rows = []
+        for run_id, group in runs_where(task, {"hidden"}).groupby("run_id", sort=False):
+            hidden = [int(w) for w in str(group.iloc[0]["hidden"]).split("-")]
+            if hidden == list(width_pool[: len(hidden)]):
+                rows.append({"layers": len(hidden), "hidden": group.iloc[0]["hidden"],
+                             **_seed_stats(group)})
+        rows.sort(key=lambda r: r["layers"])
+        losses = [r["loss_mean"] for r in rows]
+        if len(rows) > 1:
+            monotone = all(a is not None and b is not None and b < a
+                           for a, b in itertools.pairwise(losses))
+            deepest_best = (rows[-1]["loss_mean"] is not None
+                            and rows[-1]["loss_mean"] == min(v for v in losses if v is not None))
+            depth.append({"task": task, "rows": rows, "monotone": monotone,
+                          "deepest_best": deepest_best})
+
+    # lr 1
+    lr_one = [r for r in lr_rows if r["lr"] == 1.0]
+
+    # no activation on XOR (and on linear for contrast)
+    none = []
+    for task in tasks:
+        base = baselines.get(task)
+        for run_id, group in runs_where(task, {"activation", "lr"}).groupby("run_id", sort=False):
+            first = group.iloc[0]
+            if first["activation"] != "identity":
+                continue
+            stats = _seed_stats(group)
+            none.append({"task": task, "run_id": run_id, "lr": float(first["lr"]), **stats,
+                         "drop": None if base is None else base["acc_mean"] - stats["acc_mean"],
+                         "all_diverged": len(stats["diverged"]) == stats["seeds"]})
+    xor_none = [n for n in none if n["task"] == "xor" and not n["all_diverged"]]
+
+    # engines: numpy vs torch, same seeds
+    engines = []
+    for task in tasks:
+        for run_id, group in runs_where(task, {"engine"}).groupby("run_id", sort=False):
+            if group.iloc[0]["engine"] != "torch":
+                continue
+            base = baselines.get(task)
+            if base is None:
+                continue
+            a = summary[summary.run_id == base["run_id"]].set_index("seed")
+            b = group.set_index("seed")
+            common = a.index.intersection(b.index)
+            engines.append({
+                "task": task, "numpy": base["run_id"], "torch": run_id, "seeds": len(common),
+                "max_loss_diff": float((a.loc[common, "final_loss"]
+                                        - b.loc[common, "final_loss"]).abs().max()),
+                "same_epochs": bool((a.loc[common, "epochs_run"]
+                                     == b.loc[common, "epochs_run"]).all()),
+                "same_accuracy": bool((a.loc[common, "train_accuracy"]
+                                       == b.loc[common, "train_accuracy"]).all()),
+            })
+
+    # split: train vs test accuracy
+    split = []
+    for _, first in distinct[distinct["test_fraction"] > 0].iterrows():
+        group = summary[summary.run_id == first["run_id"]]
+        split.append({"task": first["task"], "run_id": first["run_id"],
+                      "n_train": int(first["n_train"]), "n_test": int(first["n_test"]),
+                      "xor_points": int(first["xor_points"]), **_seed_stats(group)})
+
+    # stability across random initialisations
+    spreads = []
+    for run_id, group in summary[summary["run_id"].isin(distinct["run_id"])].groupby(
+            "run_id", sort=False):
+        if len(group) > 1 and group["diverged_epoch"].isna().all():
+            acc = group["train_accuracy"]
+            spreads.append({"run_id": run_id, "range": float(acc.max() - acc.min()),
+                            "std": float(acc.std())})
+    unstable = [s for s in spreads if s["range"] >= 0.1]
+    widest = max(spreads, key=lambda s: s["range"]) if spreads else None
+    all_seeds = sorted(summary["seed"].dropna().unique().tolist())
+    return {
+        "tasks": tasks, "baselines": baselines, "axes": axes, "lr": lr_rows, "lr_one": lr_one,
+        "depth": depth, "none": none, "xor_none": xor_none, "engines": engines,
+        "split": split, "spreads": spreads, "unstable": unstable, "widest": widest,
+        "seeds": [int(s) for s in all_seeds],
+        "n_runs": len(distinct),
+    }
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def timing_findings(timing: pd.DataFrame) -> list[dict[str, Any]]:
+    found = []
+    for network, group in timing.groupby("network", sort=False):
+        t = group.set_index("engine")["median_seconds_per_step"]
+        if not {"numpy", "torch"} <= set(t.index):
+            continue
+        faster = "numpy" if t["numpy"] < t["torch"] else "torch"
+        slower = "torch" if faster == "numpy" else "numpy"
+        found.append({
+            "network": network, "widths": group["widths"].iloc[0],
+            "n_params": int(group["n_params"].iloc[0]),
+            "numpy_us": float(t["numpy"] * 1e6), "torch_us": float(t["torch"] * 1e6),
+            "faster": faster, "slower": slower, "factor": float(t[slower] / t[faster]),
+            "repeats": int(group["repeats"].iloc[0]),
+            "steps": int(group["steps_per_repeat"].iloc[0]),
+        })
+    return found

@@ -24,7 +24,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from backprop_lab.atomic import write_text_atomic
-from backprop_lab.reproduce import changed_since_reference
 from backprop_lab.observations import (
     hand_calculation,
     suite1_findings,
@@ -32,6 +31,7 @@ from backprop_lab.observations import (
     suite3_findings,
     timing_findings,
 )
+from backprop_lab.reproduce import changed_since_reference
 from backprop_lab.tables import load_tables
 
 PACKAGES = ("numpy", "pandas", "matplotlib", "jinja2", "markdown", "torch", "snakemake")
@@ -87,7 +87,16 @@ def build_context(
         },
         "timing": {"config": config["timing"], "findings": timing_findings(tables["timing"])},
         "provenance": provenance(settings, benchmarks, Path(tables_dir)),
+        "benchmark": _benchmark_appendix(report_dir / "benchmark.md"),
     }
+
+
+def _benchmark_appendix(path: Path) -> str | None:
+    """`make bench`'s table, if it has been run, with its heading dropped."""
+    if not path.exists():
+        return None
+    lines = path.read_text().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("# ")).strip()
 
 
 def _variant_rows(summary: Any, labels: dict[str, str]) -> list[dict[str, Any]]:

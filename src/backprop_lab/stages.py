@@ -13,6 +13,11 @@ ENGINE = [
     "backprop_lab/training.py",
     "backprop_lab/engines.py",
     "backprop_lab/suite1.py",
+    "backprop_lab/suite2.py",
+    "backprop_lab/suite3.py",
+    "backprop_lab/timing.py",
+    "backprop_lab/data.py",
+    "backprop_lab/gradcheck.py",
     "backprop_lab/runio.py",
     "backprop_lab/atomic.py",
 ]

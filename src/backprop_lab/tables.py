@@ -48,6 +48,23 @@ TABLES = {
     "suite1_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
     "suite1_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
     "run_times": ("run_id", "engine", "seconds", "seconds_per_step"),
+    "suite2_gradients": ("run_id", "axis", "changed", "hidden", "hidden_activation",
+                         "output_activation", "loss_function", "dtype", "seed", "layer", "param",
+                         "comparison", "max_abs_diff", "max_rel_error", "threshold", "passed"),
+    "suite2_summary": ("run_id", "axis", "changed", "engine", "seed", "final_loss",
+                       "diverged_epoch", "gradcheck_passed"),
+    "suite2_curves": ("run_id", "engine", "seed", "epoch", "loss"),
+    "suite3_summary": ("run_id", "axis", "variant", "changed", "task", "engine", "hidden",
+                       "activation", "lr", "test_fraction", "seed", "epochs_run", "stop_reason",
+                       "diverged_epoch", "final_loss", "train_accuracy", "test_accuracy"),
+    "timing": ("network", "widths", "engine", "repeats", "median_seconds_per_step"),
+}
+# Large tables (every epoch, every point, the boundary grid) in results/tables/.
+LARGE_TABLES = {
+    "suite3_curves": ("run_id", "seed", "epoch", "loss"),
+    "suite3_predictions": ("run_id", "seed", "point", "x1", "x2", "label", "part", "output",
+                           "predicted", "correct"),
+    "suite3_grid": ("run_id", "seed", "x1", "x2", "output"),
 }
 
 
@@ -61,6 +78,11 @@ TABLE_KEYS = {
     "suite1_checkpoints": ("run_id", "seed_key", "round"),
     "suite1_pairs": ("run_a", "run_b", "seed_key"),
     "run_times": ("run_id",),
+    "suite2_gradients": ("run_id", "dtype", "seed_key", "layer", "param", "comparison"),
+    "suite2_summary": ("run_id", "seed_key"),
+    "suite2_curves": ("run_id", "seed", "epoch"),
+    "suite3_summary": ("run_id", "seed_key"),
+    "timing": ("network", "engine"),
 }
 # Tables of wall times: never compared, never expected to be byte-identical.
-TIMING_TABLES = {"run_times"}
+TIMING_TABLES = {"run_times", "timing"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 SAFE_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
-SUITE_KEYS = ("suite1",)
+SUITE_KEYS = ("suite1", "suite2", "suite3")
 
 
 class ConfigError(ValueError):
@@ -143,6 +143,12 @@ def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     runs: dict[str, dict[str, Any]] = {}
     if "suite1" in config:
         runs.update(_suite1_variants(config))
+    if "suite2" in config:
+        runs.update(_suite2_variants(config))
+    if "suite3" in config:
+        runs.update(_suite3_variants(config))
+    if "timing" in config:
+        runs.update(_timing_variants(config))
     return runs
 
 
@@ -185,6 +191,75 @@ def _suite1_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return runs
 
 
+SUITE2_WIDE = ("n_samples", "data_seed", "check_sample", "fd_eps", "fd_order", "noise_floor",
+               "threshold")
+
+
+def _suite2_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Suite 2: every variant checks its gradients and trains, over the configured seeds
+    (the initialisation is random); the data set and the check's settings are suite-wide."""
+    suite = config["suite2"]
+    runs = {}
+    for axis, points in suite["axes"].items():
+        for variant, overrides in _axis_points(points).items():
+            settings = {**suite["baseline"], **overrides}
+            settings.pop("label", None)
+            settings.update(
+                suite="suite2",
+                axis=axis,
+                variant=variant,
+                changed=sorted(k for k in settings if settings[k] != suite["baseline"].get(k)),
+                seeds=list(config["seeds"]),
+                **{k: suite[k] for k in SUITE2_WIDE},
+            )
+            runs[f"suite2/{axis}/{variant}"] = settings
+    return runs
+
+
+def _suite3_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Suite 3. A variant may give ``layers: k`` (hidden widths = the first k of
+    ``width_pool``) or ``units: n`` (one hidden layer of n units); both become ``hidden``.
+    Each task has its own baseline, so ``changed`` never lists ``task``: the XOR run
+    with lr 0.1 and the linear run with lr 0.1 both changed ``lr`` only."""
+    suite = config["suite3"]
+    base = suite["baseline"]
+    runs = {}
+    for axis, points in suite["axes"].items():
+        for variant, overrides in _axis_points(points).items():
+            settings = {**base, **overrides}
+            settings.pop("label", None)
+            layers, units = settings.pop("layers", None), settings.pop("units", None)
+            if layers is not None:
+                if int(layers) > len(suite["width_pool"]):
+                    raise ConfigError(
+                        f"config key suite3.axes.{axis}.{variant}.layers: {layers} layers need "
+                        f"{layers} widths, but suite3.width_pool has {len(suite['width_pool'])}"
+                    )
+                settings["hidden"] = list(suite["width_pool"][: int(layers)])
+            if units is not None:
+                settings["hidden"] = [int(units)]
+            settings.update(
+                suite="suite3",
+                axis=axis,
+                variant=variant,
+                changed=sorted(k for k in settings if k != "task" and settings[k] != base.get(k)),
+                grid_points=suite["grid_points"],
+                seeds=list(config["seeds"]),  # the initialisation is always random
+            )
+            runs[f"suite3/{axis}/{variant}"] = settings
+    return runs
+
+
+def _timing_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One job times both engines on every configured network, side by side."""
+    timing = config["timing"]
+    settings = {
+        **timing, "suite": "timing", "axis": "engines", "variant": "numpy_vs_torch",
+        "changed": [], "seeds": None,
+    }
+    return {"timing/engines/numpy_vs_torch": settings}
+
+
 def _check_settings(run_id: str, settings: dict[str, Any]) -> None:
     """Rules that depend on more than one key, which the schema cannot express."""
     axis_key = f"{settings['suite']}.axes.{settings['axis']}.{settings['variant']}"
@@ -193,7 +268,7 @@ def _check_settings(run_id: str, settings: dict[str, Any]) -> None:
             f"config key {axis_key}: the grid makes the variant name {settings['variant']!r}, "
             "which is not a safe file name; use plainer grid values"
         )
-    if settings["loss"] == "bce" and settings.get("output_activation") not in ("sigmoid",):
+    if settings.get("loss") == "bce" and settings.get("output_activation") not in ("sigmoid",):
         raise ConfigError(
             f"config key {axis_key}.loss: 'bce' needs outputs in (0, 1), so "
             f"output_activation must be 'sigmoid', not {settings.get('output_activation')!r}"
@@ -203,6 +278,18 @@ def _check_settings(run_id: str, settings: dict[str, Any]) -> None:
             f"config key {axis_key}.sigmoid_impl: 'hand' selects the hand-written sigmoid "
             "of the torch engine; set engine: torch (the numpy engine is always hand-written)"
         )
+    if settings.get("loss") in ("softmax_ce", "ce_soft_raw") and settings.get("outputs", 2) < 2:
+        raise ConfigError(
+            f"config key {axis_key}.loss: {settings['loss']!r} is a softmax over the outputs; "
+            "with one output its gradient is always 0: set outputs: 2"
+        )
+    if settings["suite"] == "suite3":
+        n = settings["n_points"] if settings["task"] == "linear" else None
+        if n is not None and round(n * settings["test_fraction"]) >= n:
+            raise ConfigError(
+                f"config key {axis_key}.test_fraction: {settings['test_fraction']} leaves no "
+                f"training point of the {n}"
+            )
 
 
 def settings_digest(settings: dict[str, Any]) -> str:
@@ -225,6 +312,11 @@ def figure_names(config: dict[str, Any]) -> list[str]:
     """The figures the figures stage draws (their names only; no matplotlib here)."""
     names = [f"suite1_loss_{axis}" for axis in config["suite1"]["axes"]]
     names += ["suite1_weights", "suite1_step_rounds", "suite1_seeds", "suite1_graph"]
+    names += ["suite2_curves", "suite2_gradcheck"]
+    names += ["suite3_truth_vs_prediction", "suite3_boundary"]
+    for axis in config["suite3"]["axes"]:
+        names += [f"suite3_curves_{axis}", f"suite3_sweep_{axis}"]
+    names += ["timing"]
     return names
 
 

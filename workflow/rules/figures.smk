@@ -8,6 +8,7 @@ rule figures:
         code=code("figures"),
         tables=SUMMARY_TABLES,
         rounds=ROUNDS_TABLE,
+        large=LARGE_TABLES,
     output:
         FIGURES,
     log:
