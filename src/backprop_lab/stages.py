@@ -33,6 +33,7 @@ STAGE_CODE = {
     "figures": ["backprop_lab/figures.py", "backprop_lab/tables.py"],
     "report": [
         "backprop_lab/report.py",
+        "backprop_lab/reproduce.py",
         "backprop_lab/observations.py",
         "backprop_lab/templates/report.md.j2",
         "backprop_lab/templates/report.html.j2",

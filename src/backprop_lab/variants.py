@@ -139,7 +139,11 @@ def _allowed(validator: str, value: Any, schema: dict[str, Any]) -> str:
 
 
 def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """All variants of all suites, keyed by run id ``suite/axis/variant``."""
+    """All variants of all suites, keyed by run id ``suite/axis/variant``.
+
+    Settings come with sorted keys: reordering keys in the config file must not look like
+    a change of settings to Snakemake (its params trigger compares them as text).
+    """
     runs: dict[str, dict[str, Any]] = {}
     if "suite1" in config:
         runs.update(_suite1_variants(config))
@@ -149,7 +153,7 @@ def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         runs.update(_suite3_variants(config))
     if "timing" in config:
         runs.update(_timing_variants(config))
-    return runs
+    return {run_id: dict(sorted(s.items())) for run_id, s in runs.items()}
 
 
 def _axis_points(axis: dict[str, Any]) -> dict[str, dict[str, Any]]:
