@@ -180,7 +180,8 @@ def test_suite2_runs_every_loss_kind(loss, outputs, out_act):
 
 
 def test_layers_and_units_become_hidden_and_task_is_not_a_change():
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config/config.yaml").read_text())
     runs = expand_variants(config)
     deep = runs["suite3/layers/task-linear_layers-3"]
     assert deep["hidden"] == [256, 64, 32] and deep["changed"] == ["hidden"]

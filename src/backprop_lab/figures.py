@@ -317,8 +317,10 @@ def boundary_runs(summary: pd.DataFrame) -> list[pd.Series]:
     """The baseline of each task, then the runs without activation on XOR (each distinct)."""
     runs = _task_baselines(summary)
     first = summary.drop_duplicates("settings_key")
+    only_activation_lr = first["changed"].fillna("").map(
+        lambda c: set(c.split(",")) <= {"activation", "lr"})
     none = first[(first["task"] == "xor") & (first["activation"] == "identity")
-                 & first["changed"].fillna("").map(lambda c: set(c.split(",")) <= {"activation", "lr"})]
+                 & only_activation_lr]
     return runs + [row for _, row in none.iterrows()]
 
 
@@ -422,7 +424,7 @@ def suite3_sweep(summary: pd.DataFrame, axis: str) -> plt.Figure:
             labels.append(value)
     for t, (task, group) in enumerate(runs.groupby("task", sort=False)):
         stats = []
-        for run_id, seeds in group.groupby("run_id", sort=False):
+        for _, seeds in group.groupby("run_id", sort=False):
             finite = seeds[seeds["diverged_epoch"].isna()]["final_loss"].astype(float)
             stats.append({
                 "x": labels.index(_axis_value(seeds.iloc[0], keys)),

@@ -494,7 +494,8 @@ def suite2_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "architectures": architectures,
         "all_passed": bool(grads["passed"].all()),
         "n_runs": len(architectures),
-        "activations": sorted(set(summary["hidden_activation"]) | set(summary["output_activation"])),
+        "activations": sorted(set(summary["hidden_activation"])
+                              | set(summary["output_activation"])),
         "losses": sorted(set(summary["loss_function"])),
         "depths": sorted({len(str(h).split("-")) for h in summary["hidden"]}),
         "widths": sorted({int(w) for h in summary["hidden"] for w in str(h).split("-")}),
@@ -599,7 +600,7 @@ def suite3_findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> d
     depth = []
     for task in tasks:
         rows = []
-        for run_id, group in runs_where(task, {"hidden"}).groupby("run_id", sort=False):
+        for _, group in runs_where(task, {"hidden"}).groupby("run_id", sort=False):
             hidden = [int(w) for w in str(group.iloc[0]["hidden"]).split("-")]
             if hidden == list(width_pool[: len(hidden)]):
                 rows.append({"layers": len(hidden), "hidden": group.iloc[0]["hidden"],
