@@ -7,7 +7,7 @@
 rule reproduce:
     log:
         "logs/reproduce.log",
-    threads: workflow.cores
+    threads: 4  # Snakemake caps it at --cores
     shell:
         f"{CLI} reproduce --reference reports/tables --workdir results/reproduce"
         " --cores {threads} 2>&1 | tee {log}; exit ${{PIPESTATUS[0]}}"
