@@ -98,3 +98,13 @@ def test_suite2_and_3_tables_and_prose(test_run: Path) -> None:
                   "results are unstable across random initialisations"):
         assert f'Claim checked: "{claim}"' in md, claim
 
+
+
+def test_snakemake_report_has_every_figure(test_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "snakemake-report.html"
+    snakemake(test_run, "--report", str(out))
+    html = out.read_text()
+    figures = sorted(p.name for p in (test_run / "reports/figures").glob("*.png"))
+    assert figures and all(name in html for name in figures)
+    for category in ("Suite 1", "Suite 2", "Suite 3"):
+        assert category in html

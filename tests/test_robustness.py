@@ -5,11 +5,11 @@ Every test runs the real pipeline (Snakemake, in a temporary copy) on small conf
 
 from __future__ import annotations
 
-import re
 import hashlib
 import html.parser
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess

@@ -324,6 +324,32 @@ def figure_names(config: dict[str, Any]) -> list[str]:
     return names
 
 
+# figure name prefix -> (Snakemake report category, caption/kind); the rest is the axis
+_FIGURE_KINDS = (
+    ("suite1_loss_", "Suite 1", "loss"),
+    ("suite1_weights", "Suite 1", "weights"),
+    ("suite1_step_rounds", "Suite 1", "step_rounds"),
+    ("suite1_seeds", "Suite 1", "seeds"),
+    ("suite1_graph", "Suite 1", "graph"),
+    ("suite2_curves", "Suite 2", "suite2_curves"),
+    ("suite2_gradcheck", "Suite 2", "gradcheck"),
+    ("suite3_truth_vs_prediction", "Suite 3", "truth_vs_prediction"),
+    ("suite3_boundary", "Suite 3", "boundary"),
+    ("suite3_curves_", "Suite 3", "curves"),
+    ("suite3_sweep_", "Suite 3", "sweep"),
+    ("timing", "Timing", "timing"),
+)
+
+
+def figure_labels(name: str) -> dict[str, str]:
+    """Category, kind (its caption file) and axis of a figure, for Snakemake's report."""
+    for prefix, category, kind in _FIGURE_KINDS:
+        if name.startswith(prefix):
+            axis = name[len(prefix):] if prefix.endswith("_") else "-"
+            return {"category": category, "kind": kind, "axis": axis}
+    raise ValueError(f"figure {name!r} has no kind in _FIGURE_KINDS")
+
+
 def report_params(config: dict[str, Any]) -> dict[str, Any]:
     """What the report job reads from the config: title, labels and the config for provenance."""
     return {

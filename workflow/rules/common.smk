@@ -13,6 +13,7 @@ from backprop_lab import stages, tables  # noqa: E402
 from backprop_lab.variants import (  # noqa: E402
     ConfigError,
     expand_variants,
+    figure_labels,
     figure_names,
     report_params,
     validate_config,

@@ -2,6 +2,8 @@
 
 FIGURES = [f"reports/figures/{name}.png" for name in figure_names(config)]
 
+FIGURE_LABELS = [figure_labels(name) for name in figure_names(config)]
+
 
 rule figures:
     input:
@@ -10,7 +12,16 @@ rule figures:
         rounds=ROUNDS_TABLE,
         large=LARGE_TABLES,
     output:
-        FIGURES,
+        # marked for Snakemake's own report: a caption, a category per suite, labels
+        [
+            report(
+                path,
+                caption=f"../report/{labels['kind']}.rst",
+                category=labels["category"],
+                labels={"figure": labels["kind"], "axis": labels["axis"]},
+            )
+            for path, labels in zip(FIGURES, FIGURE_LABELS)
+        ],
     log:
         "logs/figures.log",
     shell:
