@@ -15,7 +15,8 @@ report: $(INSTALLED)
 test: $(INSTALLED)
 	bash tests/browser/install_chromium.sh
 	$(BIN)/pytest
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
 
 # Regenerate the metrics from scratch and compare them with the committed reference.
 check: $(INSTALLED)

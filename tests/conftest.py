@@ -31,13 +31,18 @@ def load_test_config() -> dict:
     return yaml.safe_load(TEST_CONFIG.read_text())
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 600, check: bool = True
-              ) -> subprocess.CompletedProcess[str]:
+def snakemake(
+    workdir: Path, *args: str, timeout: float = 600, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run the real `snakemake` in `workdir`; output captured as text."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # the Snakefile points jobs at the copy's own src/
     done = subprocess.run(
-        [SNAKEMAKE, *args], cwd=workdir, env=env, capture_output=True, text=True,
+        [SNAKEMAKE, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
     if check and done.returncode != 0:

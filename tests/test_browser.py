@@ -17,19 +17,30 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOT_ENV = "BACKPROP_LAB_SCREENSHOT"
 
 
 def _need_browser() -> None:
-    missing = [what for what, ok in (
-        (CHROMIUM, Path(CHROMIUM).exists()),
-        ("the playwright package", _has_playwright()),
-    ) if not ok]
+    missing = [
+        what
+        for what, ok in (
+            (CHROMIUM, Path(CHROMIUM).exists()),
+            ("the playwright package", _has_playwright()),
+        )
+        if not ok
+    ]
     if missing and not os.environ.get("CI"):
-        pytest.skip(f"{' and '.join(missing)} not installed (see tests/browser/install_chromium.sh)")
+        pytest.skip(
+            f"{' and '.join(missing)} not installed (see tests/browser/install_chromium.sh)"
+        )
     assert not missing, f"CI must run the browser test, but {' and '.join(missing)} is missing"
 
 
@@ -53,13 +64,17 @@ def test_report_in_headless_chromium(test_run: Path, tmp_path: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),  # a fresh --user-data-dir
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
         try:
             page = browser.new_page()
             page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
             page.on("pageerror", lambda e: page_errors.append(str(e)))
             page.goto(url, wait_until="load")
             images = page.eval_on_selector_all(

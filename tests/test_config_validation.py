@@ -30,9 +30,15 @@ TINY_SUITE1: dict[str, Any] = {
     "weights": [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8],
     "checkpoints": [10],
     "baseline": {
-        "engine": "numpy", "hidden_activation": "sigmoid", "output_activation": "sigmoid",
-        "loss": "half_sse", "step": 1.0, "rounds": 20, "init": "specified",
-        "init_std": 1.0, "sigmoid_impl": "builtin",
+        "engine": "numpy",
+        "hidden_activation": "sigmoid",
+        "output_activation": "sigmoid",
+        "loss": "half_sse",
+        "step": 1.0,
+        "rounds": 20,
+        "init": "specified",
+        "init_std": 1.0,
+        "sigmoid_impl": "builtin",
     },
     "axes": {
         "engine": {"numpy": {"engine": "numpy"}},
@@ -66,84 +72,169 @@ def _variant(c: dict) -> dict:
 #  the key path, the bad value, and what is allowed)
 Case = tuple[str, Callable[[dict], Any], tuple[str, ...]]
 CASES: list[Case] = [
-    ("typo-top-level-key", lambda c: c.update(seed=[0]),
-     ("(top level)", "'seed'", "allowed keys: report, seeds, suite1")),
-    ("typo-baseline-key", lambda c: _base(c).update(stpe=0.5),
-     ("suite1.baseline", "'stpe'", "allowed keys:", "step")),
-    ("typo-variant-key", lambda c: _variant(c).update(hiden_activation="relu"),
-     ("suite1.axes.engine.numpy", "'hiden_activation'", "hidden_activation")),
-    ("step-zero", lambda c: _base(c).update(step=0),
-     ("suite1.baseline.step", "0 is not allowed", "greater than 0")),
-    ("step-negative", lambda c: _base(c).update(step=-1.5),
-     ("suite1.baseline.step", "-1.5", "greater than 0")),
-    ("step-text", lambda c: _base(c).update(step="fast"),
-     ("suite1.baseline.step", "'fast'", "a number")),
-    ("rounds-zero", lambda c: _base(c).update(rounds=0),
-     ("suite1.baseline.rounds", "0 is not allowed", "at least 1")),
-    ("rounds-fraction", lambda c: _base(c).update(rounds=2.5),
-     ("suite1.baseline.rounds", "2.5", "an integer")),
-    ("unknown-activation", lambda c: _base(c).update(hidden_activation="softplus"),
-     ("suite1.baseline.hidden_activation", "'softplus'", "sigmoid, relu, tanh, identity")),
-    ("unknown-loss", lambda c: _base(c).update(loss="l2"),
-     ("suite1.baseline.loss", "'l2'", "half_sse")),
-    ("unknown-engine", lambda c: _variant(c).update(engine="jax"),
-     ("suite1.axes.engine.numpy.engine", "'jax'", "numpy, torch")),
-    ("unknown-init", lambda c: _base(c).update(init="xavier"),
-     ("suite1.baseline.init", "'xavier'", "specified, zeros, normal, uniform")),
-    ("seven-weights", lambda c: c["suite1"].update(weights=[0.1] * 7),
-     ("suite1.weights", "[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]", "exactly 8")),
-    ("nine-weights", lambda c: c["suite1"].update(weights=[0.1] * 9),
-     ("suite1.weights", "0.1]", "exactly 8")),
-    ("weight-text", lambda c: c["suite1"]["weights"].__setitem__(3, "w4"),
-     ("suite1.weights.3", "'w4'", "a number")),
-    ("seed-negative", lambda c: c.update(seeds=[0, -1]),
-     ("seeds.1", "-1", "at least 0")),
-    ("seed-fraction", lambda c: c.update(seeds=[1.5]),
-     ("seeds.0", "1.5", "an integer")),
-    ("seed-repeated", lambda c: c.update(seeds=[3, 3]),
-     ("seeds", "[3, 3]", "each value at most once")),
-    ("axis-name-escapes-results", lambda c: c["suite1"]["axes"].update({"../evil": {"a": {}}}),
-     ("suite1.axes", "'../evil'", "not a safe name")),
-    ("variant-name-escapes-results", lambda c: c["suite1"]["axes"]["engine"].update(
-        {"../../etc": {}}),
-     ("suite1.axes.engine", "'../../etc'", "not a safe name")),
-    ("variant-name-with-space", lambda c: c["suite1"]["axes"]["engine"].update({"a b": {}}),
-     ("suite1.axes.engine", "'a b'", "not a safe name")),
-    ("empty-title", lambda c: c["report"].update(title=""),
-     ("report.title", "''", "at least 1 character")),
-    ("missing-rounds", lambda c: _base(c).pop("rounds"),
-     ("suite1.baseline", "'rounds'", "required")),
-    ("checkpoint-zero", lambda c: c["suite1"].update(checkpoints=[0]),
-     ("suite1.checkpoints.0", "0 is not allowed", "at least 1")),
-    ("grid-value-negative-step", lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(
-        step=[0.5, -2]),
-     ("suite1.axes.step_rounds.grid.step.1", "-2", "greater than 0")),
-    ("grid-unknown-key", lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(stepp=[1]),
-     ("suite1.axes.step_rounds.grid", "'stepp'", "step, rounds")),
-    ("bce-needs-sigmoid-output", lambda c: _variant(c).update(
-        loss="bce", output_activation="identity"),
-     ("suite1.axes.engine.numpy.loss", "'bce'", "output_activation must be 'sigmoid'")),
+    (
+        "typo-top-level-key",
+        lambda c: c.update(seed=[0]),
+        ("(top level)", "'seed'", "allowed keys: report, seeds, suite1"),
+    ),
+    (
+        "typo-baseline-key",
+        lambda c: _base(c).update(stpe=0.5),
+        ("suite1.baseline", "'stpe'", "allowed keys:", "step"),
+    ),
+    (
+        "typo-variant-key",
+        lambda c: _variant(c).update(hiden_activation="relu"),
+        ("suite1.axes.engine.numpy", "'hiden_activation'", "hidden_activation"),
+    ),
+    (
+        "step-zero",
+        lambda c: _base(c).update(step=0),
+        ("suite1.baseline.step", "0 is not allowed", "greater than 0"),
+    ),
+    (
+        "step-negative",
+        lambda c: _base(c).update(step=-1.5),
+        ("suite1.baseline.step", "-1.5", "greater than 0"),
+    ),
+    (
+        "step-text",
+        lambda c: _base(c).update(step="fast"),
+        ("suite1.baseline.step", "'fast'", "a number"),
+    ),
+    (
+        "rounds-zero",
+        lambda c: _base(c).update(rounds=0),
+        ("suite1.baseline.rounds", "0 is not allowed", "at least 1"),
+    ),
+    (
+        "rounds-fraction",
+        lambda c: _base(c).update(rounds=2.5),
+        ("suite1.baseline.rounds", "2.5", "an integer"),
+    ),
+    (
+        "unknown-activation",
+        lambda c: _base(c).update(hidden_activation="softplus"),
+        ("suite1.baseline.hidden_activation", "'softplus'", "sigmoid, relu, tanh, identity"),
+    ),
+    (
+        "unknown-loss",
+        lambda c: _base(c).update(loss="l2"),
+        ("suite1.baseline.loss", "'l2'", "half_sse"),
+    ),
+    (
+        "unknown-engine",
+        lambda c: _variant(c).update(engine="jax"),
+        ("suite1.axes.engine.numpy.engine", "'jax'", "numpy, torch"),
+    ),
+    (
+        "unknown-init",
+        lambda c: _base(c).update(init="xavier"),
+        ("suite1.baseline.init", "'xavier'", "specified, zeros, normal, uniform"),
+    ),
+    (
+        "seven-weights",
+        lambda c: c["suite1"].update(weights=[0.1] * 7),
+        ("suite1.weights", "[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]", "exactly 8"),
+    ),
+    (
+        "nine-weights",
+        lambda c: c["suite1"].update(weights=[0.1] * 9),
+        ("suite1.weights", "0.1]", "exactly 8"),
+    ),
+    (
+        "weight-text",
+        lambda c: c["suite1"]["weights"].__setitem__(3, "w4"),
+        ("suite1.weights.3", "'w4'", "a number"),
+    ),
+    ("seed-negative", lambda c: c.update(seeds=[0, -1]), ("seeds.1", "-1", "at least 0")),
+    ("seed-fraction", lambda c: c.update(seeds=[1.5]), ("seeds.0", "1.5", "an integer")),
+    (
+        "seed-repeated",
+        lambda c: c.update(seeds=[3, 3]),
+        ("seeds", "[3, 3]", "each value at most once"),
+    ),
+    (
+        "axis-name-escapes-results",
+        lambda c: c["suite1"]["axes"].update({"../evil": {"a": {}}}),
+        ("suite1.axes", "'../evil'", "not a safe name"),
+    ),
+    (
+        "variant-name-escapes-results",
+        lambda c: c["suite1"]["axes"]["engine"].update({"../../etc": {}}),
+        ("suite1.axes.engine", "'../../etc'", "not a safe name"),
+    ),
+    (
+        "variant-name-with-space",
+        lambda c: c["suite1"]["axes"]["engine"].update({"a b": {}}),
+        ("suite1.axes.engine", "'a b'", "not a safe name"),
+    ),
+    (
+        "empty-title",
+        lambda c: c["report"].update(title=""),
+        ("report.title", "''", "at least 1 character"),
+    ),
+    (
+        "missing-rounds",
+        lambda c: _base(c).pop("rounds"),
+        ("suite1.baseline", "'rounds'", "required"),
+    ),
+    (
+        "checkpoint-zero",
+        lambda c: c["suite1"].update(checkpoints=[0]),
+        ("suite1.checkpoints.0", "0 is not allowed", "at least 1"),
+    ),
+    (
+        "grid-value-negative-step",
+        lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(step=[0.5, -2]),
+        ("suite1.axes.step_rounds.grid.step.1", "-2", "greater than 0"),
+    ),
+    (
+        "grid-unknown-key",
+        lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(stepp=[1]),
+        ("suite1.axes.step_rounds.grid", "'stepp'", "step, rounds"),
+    ),
+    (
+        "bce-needs-sigmoid-output",
+        lambda c: _variant(c).update(loss="bce", output_activation="identity"),
+        ("suite1.axes.engine.numpy.loss", "'bce'", "output_activation must be 'sigmoid'"),
+    ),
 ]
 if "suite2" in TINY:
     CASES += [
-        ("suite2-width-zero", lambda c: c["suite2"]["baseline"].update(hidden=[10, 0]),
-         ("suite2.baseline.hidden.1", "0 is not allowed", "at least 1")),
-        ("suite2-typo-key", lambda c: c["suite2"].update(n_sample=3),
-         ("suite2", "'n_sample'", "n_samples")),
+        (
+            "suite2-width-zero",
+            lambda c: c["suite2"]["baseline"].update(hidden=[10, 0]),
+            ("suite2.baseline.hidden.1", "0 is not allowed", "at least 1"),
+        ),
+        (
+            "suite2-typo-key",
+            lambda c: c["suite2"].update(n_sample=3),
+            ("suite2", "'n_sample'", "n_samples"),
+        ),
     ]
 if "suite3" in TINY:
     CASES += [
-        ("suite3-unknown-task", lambda c: c["suite3"]["baseline"].update(task="xnor"),
-         ("suite3.baseline.task", "'xnor'", "xor, linear")),
-        ("suite3-variant-escapes-results", lambda c: c["suite3"]["axes"]["engine"].update(
-            {"../x": {}}),
-         ("suite3.axes.engine", "'../x'", "not a safe name")),
+        (
+            "suite3-unknown-task",
+            lambda c: c["suite3"]["baseline"].update(task="xnor"),
+            ("suite3.baseline.task", "'xnor'", "xor, linear"),
+        ),
+        (
+            "suite3-variant-escapes-results",
+            lambda c: c["suite3"]["axes"]["engine"].update({"../x": {}}),
+            ("suite3.axes.engine", "'../x'", "not a safe name"),
+        ),
     ]
 if "timing" in TINY:
     CASES += [
-        ("timing-width-zero", lambda c: c["timing"]["networks"][next(iter(
-            c["timing"]["networks"]))].update(widths=[2, 0, 2]),
-         ("timing.networks.", "widths.1", "at least 1")),
+        (
+            "timing-width-zero",
+            lambda c: c["timing"]["networks"][next(iter(c["timing"]["networks"]))].update(
+                widths=[2, 0, 2]
+            ),
+            ("timing.networks.", "widths.1", "at least 1"),
+        ),
     ]
 
 
@@ -206,15 +297,20 @@ def rejections(ran_copy: tuple[Path, dict]) -> dict[str, tuple[int, str, bool]]:
         return dict(zip([c[0] for c in CASES], pool.map(attempt, CASES)))
 
 
-@pytest.mark.parametrize("name, expected", [(c[0], c[2]) for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
 def test_snakemake_rejects_malformed_config(
     rejections: dict[str, tuple[int, str, bool]], name: str, expected: tuple[str, ...]
 ) -> None:
     returncode, output, unchanged = rejections[name]
     assert returncode != 0, output
-    message = next((line for line in output.splitlines()
-                    if line.startswith("Invalid configuration: config key ")), None)
+    message = next(
+        (
+            line
+            for line in output.splitlines()
+            if line.startswith("Invalid configuration: config key ")
+        ),
+        None,
+    )
     assert message, f"no configuration message in:\n{output}"
     for text in expected:
         assert text in message, f"{text!r} missing from: {message}"
@@ -224,8 +320,11 @@ def test_snakemake_rejects_malformed_config(
 
 
 def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -> None:
-    rejected = [n for n, (code, out, same) in rejections.items()
-                if code != 0 and "Invalid configuration: config key " in out and same]
+    rejected = [
+        n
+        for n, (code, out, same) in rejections.items()
+        if code != 0 and "Invalid configuration: config key " in out and same
+    ]
     assert len(rejected) == len(CASES) >= 20
 
 
@@ -233,18 +332,35 @@ def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -
     "edit, expected",
     [
         # Rules across keys, which the schema cannot express: checked by validate_config.
-        (lambda c: _variant(c).update(sigmoid_impl="hand"),
-         ("suite1.axes.engine.numpy.sigmoid_impl", "'hand'", "engine: torch")),
-        (lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(
-            hidden_activation=["relu", "gelu"]),
-         ("suite1.axes.step_rounds.grid.hidden_activation.1", "'gelu'", "sigmoid, relu")),
-        (lambda c: _variant(c).update(label=5), ("suite1.axes.engine.numpy.label", "5", "a string")),
+        (
+            lambda c: _variant(c).update(sigmoid_impl="hand"),
+            ("suite1.axes.engine.numpy.sigmoid_impl", "'hand'", "engine: torch"),
+        ),
+        (
+            lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(
+                hidden_activation=["relu", "gelu"]
+            ),
+            ("suite1.axes.step_rounds.grid.hidden_activation.1", "'gelu'", "sigmoid, relu"),
+        ),
+        (
+            lambda c: _variant(c).update(label=5),
+            ("suite1.axes.engine.numpy.label", "5", "a string"),
+        ),
         (lambda c: c["suite1"]["axes"].update(empty={}), ("suite1.axes.empty", "{}", "at least 1")),
-        (lambda c: _base(c).update(init_std=0), ("suite1.baseline.init_std", "0", "greater than 0")),
+        (
+            lambda c: _base(c).update(init_std=0),
+            ("suite1.baseline.init_std", "0", "greater than 0"),
+        ),
         (lambda c: c.update(seeds=[True]), ("seeds.0", "True", "an integer")),
     ],
-    ids=["hand-sigmoid-needs-torch", "grid-unknown-activation", "label-not-text", "empty-axis",
-         "init-std-zero", "seed-boolean"],
+    ids=[
+        "hand-sigmoid-needs-torch",
+        "grid-unknown-activation",
+        "label-not-text",
+        "empty-axis",
+        "init-std-zero",
+        "seed-boolean",
+    ],
 )
 def test_validate_config_names_key_value_and_allowed(
     edit: Callable[[dict], Any], expected: tuple[str, ...]

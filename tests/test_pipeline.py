@@ -14,8 +14,10 @@ from backprop_lab.variants import expand_variants
 
 def test_every_variant_is_its_own_job(test_run: Path) -> None:
     runs = expand_variants(load_test_config())
-    files = sorted(p.relative_to(test_run / "results/runs").with_suffix("").as_posix()
-                   for p in (test_run / "results/runs").rglob("*.json"))
+    files = sorted(
+        p.relative_to(test_run / "results/runs").with_suffix("").as_posix()
+        for p in (test_run / "results/runs").rglob("*.json")
+    )
     assert files == sorted(runs)
     logs = list((test_run / "logs/train").rglob("*.log"))
     assert len(logs) == len(runs)
@@ -24,12 +26,23 @@ def test_every_variant_is_its_own_job(test_run: Path) -> None:
 def test_report_has_every_section(test_run: Path) -> None:
     md = (test_run / "reports/report.md").read_text()
     html = (test_run / "reports/report.html").read_text()
-    for heading in ("Suite 1: one sample through a 2-2-2 network", "Setup",
-                    "The hand calculation (round 1)", "Results", "Engine", "Activation",
-                    "Loss implementation", "Loss function", "Step size × rounds",
-                    "Initialisation", "Suite 2: gradient equality on a 2-10-10-1 network",
-                    "Suite 3: classification of toy 2-D data", "Observation", "Timing",
-                    "Provenance"):
+    for heading in (
+        "Suite 1: one sample through a 2-2-2 network",
+        "Setup",
+        "The hand calculation (round 1)",
+        "Results",
+        "Engine",
+        "Activation",
+        "Loss implementation",
+        "Loss function",
+        "Step size × rounds",
+        "Initialisation",
+        "Suite 2: gradient equality on a 2-10-10-1 network",
+        "Suite 3: classification of toy 2-D data",
+        "Observation",
+        "Timing",
+        "Provenance",
+    ):
         assert re.search(rf"^#+ {re.escape(heading)}", md, re.M), heading
         assert heading.replace("×", "&times;") in html or heading in html, heading
     assert "{{" not in md and "{%" not in md
@@ -43,8 +56,7 @@ def test_report_has_every_section(test_run: Path) -> None:
 def test_tables_are_tidy(test_run: Path) -> None:
     summary = pd.read_csv(test_run / "reports/tables/suite1_summary.csv")
     checkpoints = pd.read_csv(test_run / "reports/tables/suite1_checkpoints.csv")
-    runs = {r: s for r, s in expand_variants(load_test_config()).items()
-            if r.startswith("suite1/")}
+    runs = {r: s for r, s in expand_variants(load_test_config()).items() if r.startswith("suite1/")}
     seeds = {r: (len(s["seeds"]) if s["seeds"] else 1) for r, s in runs.items()}
     assert len(summary) == sum(seeds.values())
     # one row per variant × seed × checkpoint (round 1 and the configured ones up to rounds)
@@ -58,8 +70,11 @@ def test_tables_are_tidy(test_run: Path) -> None:
 
 def test_hand_calculation_matches_autograd(test_run: Path) -> None:
     md = (test_run / "reports/report.md").read_text()
-    diff = re.search(r"The largest difference between the hand-derived gradients and "
-                     r"autograd's is\s+(\S+)\.", md)
+    diff = re.search(
+        r"The largest difference between the hand-derived gradients and "
+        r"autograd's is\s+(\S+)\.",
+        md,
+    )
     assert diff, "the hand calculation states its agreement with autograd"
     value = float(diff.group(1).replace("−", "-").replace("e", "e"))
     assert value < 1e-15
@@ -93,11 +108,13 @@ def test_suite2_and_3_tables_and_prose(test_run: Path) -> None:
     md = (test_run / "reports/report.md").read_text()
     assert re.search(r"seed \d+ at epoch \d+", md), "divergence is stated per seed"
     assert re.search(r"is faster by a factor \d", md)
-    for claim in ("deeper networks reach lower loss", "lr 1 fails",
-                  "no activation cannot solve XOR",
-                  "results are unstable across random initialisations"):
+    for claim in (
+        "deeper networks reach lower loss",
+        "lr 1 fails",
+        "no activation cannot solve XOR",
+        "results are unstable across random initialisations",
+    ):
         assert f'Claim checked: "{claim}"' in md, claim
-
 
 
 def test_snakemake_report_has_every_figure(test_run: Path, tmp_path: Path) -> None:

@@ -21,10 +21,24 @@ from backprop_lab.variants import expand_variants
 
 def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "backprop_lab.cli", "reproduce", "--source", str(work),
-         "--reference", str(reference), "--workdir", str(work / "results/reproduce"),
-         "--cores", "2"],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "backprop_lab.cli",
+            "reproduce",
+            "--source",
+            str(work),
+            "--reference",
+            str(reference),
+            "--workdir",
+            str(work / "results/reproduce"),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(work / "src")},
     )
 
@@ -36,8 +50,9 @@ def perturbed(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> tuple
     functions = work / "src/backprop_lab/functions.py"
     text = functions.read_text()
     assert "    return a * (1.0 - a)\n" in text
-    functions.write_text(text.replace("    return a * (1.0 - a)\n",
-                                      "    return a * (1.0 - a) * 1.001\n", 1))
+    functions.write_text(
+        text.replace("    return a * (1.0 - a)\n", "    return a * (1.0 - a) * 1.001\n", 1)
+    )
     return work, test_run / "reports/tables"
 
 
@@ -56,38 +71,58 @@ def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, P
     headline = done.stdout.split("\n", 1)[1]
     named = set(re.search(r"in \d+ run\(s\): (.*)", headline).group(1).split(", "))
     runs = expand_variants(load_test_config())
+
     # numpy runs with a sigmoid anywhere move; torch runs (autograd) and ReLU-only runs do
     # not, except in suite 2, whose gradient check runs the numpy backprop for every engine;
     # the timing table holds wall times only and is never compared
     def sigmoid_in(s: dict) -> bool:
-        return "sigmoid" in (s.get("hidden_activation"), s.get("activation"),
-                             s.get("output_activation"))
+        return "sigmoid" in (
+            s.get("hidden_activation"),
+            s.get("activation"),
+            s.get("output_activation"),
+        )
 
     uses_numpy_sigmoid = {
-        r for r, s in runs.items()
-        if s["suite"] != "timing" and sigmoid_in(s)
+        r
+        for r, s in runs.items()
+        if s["suite"] != "timing"
+        and sigmoid_in(s)
         and (s["engine"] == "numpy" or s["suite"] == "suite2")
     }
     assert named == uses_numpy_sigmoid
     # the diff is readable: a header and rows naming suite, variant, seed and metric
-    assert re.search(r"table\s+suite\s+variant\s+seed\s+metric\s+expected\s+got\s+rel\. diff",
-                     done.stdout)
-    assert re.search(r"^suite1_summary\s+suite1\s+engine/numpy\s+-\s+final_loss\s", done.stdout,
-                     re.MULTILINE)
+    assert re.search(
+        r"table\s+suite\s+variant\s+seed\s+metric\s+expected\s+got\s+rel\. diff", done.stdout
+    )
+    assert re.search(
+        r"^suite1_summary\s+suite1\s+engine/numpy\s+-\s+final_loss\s", done.stdout, re.MULTILINE
+    )
 
 
 def test_compare_flags_missing_extra_and_diverged() -> None:
-    expected = pd.DataFrame({"run_id": ["s/a/x", "s/a/y"], "seed_key": ["-", "-"],
-                             "engine": ["numpy", "numpy"], "final_loss": [1.0, 2.0],
-                             "diverged_round": [float("nan"), float("nan")],
-                             "seconds": [1.0, 1.0]})
-    got = pd.DataFrame({"run_id": ["s/a/x", "s/a/z"], "seed_key": ["-", "-"],
-                        "engine": ["numpy", "numpy"], "final_loss": [1.0 + 1e-13, 2.0],
-                        "diverged_round": [7.0, float("nan")], "seconds": [9.0, 9.0]})
+    expected = pd.DataFrame(
+        {
+            "run_id": ["s/a/x", "s/a/y"],
+            "seed_key": ["-", "-"],
+            "engine": ["numpy", "numpy"],
+            "final_loss": [1.0, 2.0],
+            "diverged_round": [float("nan"), float("nan")],
+            "seconds": [1.0, 1.0],
+        }
+    )
+    got = pd.DataFrame(
+        {
+            "run_id": ["s/a/x", "s/a/z"],
+            "seed_key": ["-", "-"],
+            "engine": ["numpy", "numpy"],
+            "final_loss": [1.0 + 1e-13, 2.0],
+            "diverged_round": [7.0, float("nan")],
+            "seconds": [9.0, 9.0],
+        }
+    )
     found = compare_frames("suite1_summary", expected, got)
     kinds = {(m.key.get("run_id"), m.kind) for m in found}
-    assert kinds == {("s/a/y", "missing row"), ("s/a/z", "extra row"),
-                     ("s/a/x", "became diverged")}
+    assert kinds == {("s/a/y", "missing row"), ("s/a/z", "extra row"), ("s/a/x", "became diverged")}
     # within tolerance (1e-13 relative) and wall times are not differences
     assert not any(m.metric in ("final_loss", "seconds") for m in found)
     text = format_diff(found)
@@ -156,9 +191,13 @@ def test_one_step_size_reruns_one_training_job(rerun_copy: Path) -> None:
 
 def test_adding_a_seed_reruns_the_random_variants(rerun_copy: Path) -> None:
     edit_config(rerun_copy, lambda c: c["seeds"].append(7))
-    random = {f"results/runs/{r}.json" for r, s in
-              expand_variants(yaml.safe_load((rerun_copy / "config/config.yaml").read_text()))
-              .items() if s["seeds"]}
+    random = {
+        f"results/runs/{r}.json"
+        for r, s in expand_variants(
+            yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
+        ).items()
+        if s["seeds"]
+    }
     jobs = planned_jobs(rerun_copy)
     assert random and jobs.pop("train") == random
     assert set(jobs) == {"aggregate", "figures", "report"}
@@ -186,8 +225,7 @@ def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
 # --- determinism and pins ------------------------------------------------------------
 
 
-def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_path: Path
-                                                         ) -> None:
+def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_path: Path) -> None:
     again = copy_pipeline(tmp_path / "again", TEST_CONFIG)
     snakemake(again, "--cores", "2", "aggregate")
     for name in TABLES:

@@ -56,8 +56,9 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_divergence_is_recorded_with_last_finite_values(hostile_run: Path) -> None:
     runs = sorted((hostile_run / "results/runs/suite1/step_rounds").glob("*.json"))
-    by_step = {json.loads(p.read_text())["settings"]["step"]: json.loads(p.read_text())
-               for p in runs}
+    by_step = {
+        json.loads(p.read_text())["settings"]["step"]: json.loads(p.read_text()) for p in runs
+    }
     run = by_step[DIVERGING_STEP]
     k = run["result"]["diverged"][0]
     assert isinstance(k, int) and 1 < k <= 20
@@ -67,7 +68,9 @@ def test_divergence_is_recorded_with_last_finite_values(hostile_run: Path) -> No
     summary = pd.read_csv(hostile_run / "reports/tables/suite1_summary.csv")
     row = summary[summary["step"] == DIVERGING_STEP].iloc[0]
     assert row["diverged_round"] == k
-    assert pd.notna(row["final_loss"]) and row["final_loss"] == max(v for v in loss if v is not None)
+    assert pd.notna(row["final_loss"]) and row["final_loss"] == max(
+        v for v in loss if v is not None
+    )
     assert summary.loc[summary["step"] == 0.1, "diverged_round"].isna().all()
 
 
@@ -136,11 +139,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("damage, complaint", [
-    ("truncate", "not valid JSON"),
-    ("drop-key", "result lacks diverged"),
-    ("foreign", "not a backprop-lab run file"),
-])
+@pytest.mark.parametrize(
+    "damage, complaint",
+    [
+        ("truncate", "not valid JSON"),
+        ("drop-key", "result lacks diverged"),
+        ("foreign", "not a backprop-lab run file"),
+    ],
+)
 def test_damaged_run_file_gives_clear_error(
     hostile_run: Path, tmp_path: Path, damage: str, complaint: str
 ) -> None:
@@ -177,9 +183,14 @@ def test_sigkill_then_rerun_gives_the_same_tables(test_run: Path, tmp_path: Path
     total = len(list((test_run / "results/runs").rglob("*.json")))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     start = time.monotonic()
-    proc = subprocess.Popen([SNAKEMAKE, "--cores", "2"], cwd=work, env=env,
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--cores", "2"],
+        cwd=work,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             done = len(list(runs_dir.rglob("*.json"))) if runs_dir.exists() else 0

@@ -71,8 +71,11 @@ def slurm_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     reason = _why_skip()
     if reason and not IN_CI:
         pytest.skip(f"Slurm test skipped: {reason}; set CI=true to force it")
-    env = {k: v for k, v in os.environ.items()
-           if k != "PYTHONPATH" and not k.startswith(("SLURM_", "SBATCH_", "SRUN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PYTHONPATH" and not k.startswith(("SLURM_", "SBATCH_", "SRUN_"))
+    }
     with _exclusive(SLURM_STATE.with_name(SLURM_STATE.name + ".lock")):
         yield from _run_on_slurm(tmp_path_factory, env)
 
@@ -100,12 +103,20 @@ def _exclusive(lock_path: Path, wait: float = 1200):
 def _run_on_slurm(tmp_path_factory: pytest.TempPathFactory, env: dict):
     t0 = time.monotonic()
     try:
-        start = subprocess.run(["bash", str(SLURM_DIR / "start_slurm.sh")], env=env,
-                               capture_output=True, text=True, timeout=START_TIMEOUT)
+        start = subprocess.run(
+            ["bash", str(SLURM_DIR / "start_slurm.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+        )
         started = time.monotonic() - t0
         if start.returncode != 0:
-            pytest.fail(f"start_slurm.sh failed ({start.returncode}):\n"
-                        f"{start.stdout[-3000:]}\n{start.stderr[-3000:]}", pytrace=False)
+            pytest.fail(
+                f"start_slurm.sh failed ({start.returncode}):\n"
+                f"{start.stdout[-3000:]}\n{start.stderr[-3000:]}",
+                pytrace=False,
+            )
 
         work = copy_pipeline(tmp_path_factory.mktemp("slurm_pipeline"), TEST_CONFIG)
         log = work / "snakemake-slurm.log"
@@ -113,7 +124,10 @@ def _run_on_slurm(tmp_path_factory: pytest.TempPathFactory, env: dict):
         with log.open("w") as out:
             done = subprocess.run(
                 ["timeout", "-k", "10", str(RUN_TIMEOUT), SNAKEMAKE, "--profile", str(PROFILE)],
-                cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
+                cwd=work,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 timeout=RUN_TIMEOUT + 60,
             )
         ran = time.monotonic() - t1
@@ -128,8 +142,13 @@ def _run_on_slurm(tmp_path_factory: pytest.TempPathFactory, env: dict):
         print(f"\n[slurm] start_slurm.sh {started:.1f} s, snakemake --executor slurm {ran:.1f} s")
         yield {"work": work, "log": log, "start_seconds": started, "run_seconds": ran}
     finally:
-        subprocess.run(["bash", str(SLURM_DIR / "stop_slurm.sh")], env=env,
-                       capture_output=True, text=True, timeout=120)
+        subprocess.run(
+            ["bash", str(SLURM_DIR / "stop_slurm.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def _variants(work: Path) -> dict:

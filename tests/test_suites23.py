@@ -15,17 +15,42 @@ from backprop_lab.data import linear_task, squares_regression, train_test_split,
 from backprop_lab.variants import expand_variants
 
 SUITE3 = {
-    "task": "xor", "engine": "numpy", "hidden": [8, 4], "activation": "sigmoid",
-    "output_activation": "identity", "loss": "mse", "lr": 0.1, "max_epochs": 300, "tol": 1e-3,
-    "init_std": 1.0, "test_fraction": 0.0, "n_points": 40, "xor_points": 11, "data_seed": 0,
-    "grid_points": 5, "seeds": [0, 1, 2, 3, 4],
+    "task": "xor",
+    "engine": "numpy",
+    "hidden": [8, 4],
+    "activation": "sigmoid",
+    "output_activation": "identity",
+    "loss": "mse",
+    "lr": 0.1,
+    "max_epochs": 300,
+    "tol": 1e-3,
+    "init_std": 1.0,
+    "test_fraction": 0.0,
+    "n_points": 40,
+    "xor_points": 11,
+    "data_seed": 0,
+    "grid_points": 5,
+    "seeds": [0, 1, 2, 3, 4],
 }
 SUITE2 = {
-    "engine": "numpy", "hidden": [10, 10], "hidden_activation": "sigmoid",
-    "output_activation": "identity", "loss": "sse", "outputs": 1, "lr": 0.05, "epochs": 3,
-    "init": "normal", "init_std": 1.0, "n_samples": 20, "data_seed": 0, "check_sample": 0,
-    "fd_eps": 1e-3, "fd_order": 4, "noise_floor": 1e-10,
-    "threshold": {"float64": 1e-7, "float32": 1e-3}, "seeds": [0, 1],
+    "engine": "numpy",
+    "hidden": [10, 10],
+    "hidden_activation": "sigmoid",
+    "output_activation": "identity",
+    "loss": "sse",
+    "outputs": 1,
+    "lr": 0.05,
+    "epochs": 3,
+    "init": "normal",
+    "init_std": 1.0,
+    "n_samples": 20,
+    "data_seed": 0,
+    "check_sample": 0,
+    "fd_eps": 1e-3,
+    "fd_order": 4,
+    "noise_floor": 1e-10,
+    "threshold": {"float64": 1e-7, "float32": 1e-3},
+    "seeds": [0, 1],
 }
 
 
@@ -168,8 +193,9 @@ def test_gradient_table_catches_a_wrong_activation_derivative(monkeypatch):
     assert bad and not any(r["passed"] for r in bad)
 
 
-@pytest.mark.parametrize("loss,outputs,out_act", [("bce", 1, "sigmoid"),
-                                                  ("ce_soft_raw", 2, "identity")])
+@pytest.mark.parametrize(
+    "loss,outputs,out_act", [("bce", 1, "sigmoid"), ("ce_soft_raw", 2, "identity")]
+)
 def test_suite2_runs_every_loss_kind(loss, outputs, out_act):
     run = suite2.run({**SUITE2, "loss": loss, "outputs": outputs, "output_activation": out_act})
     assert all(r["passed"] for r in run["gradient_check"])
@@ -195,12 +221,25 @@ def test_layers_and_units_become_hidden_and_task_is_not_a_change():
 
 
 def test_timing_measures_both_engines_side_by_side():
-    settings = {"repeats": 3, "steps_per_repeat": 4, "lr": 0.01, "seed": 0, "networks": {
-        "small": {"widths": [2, 2, 2], "hidden_activation": "sigmoid",
-                  "output_activation": "sigmoid", "bias": False, "loss": "half_sse"}}}
+    settings = {
+        "repeats": 3,
+        "steps_per_repeat": 4,
+        "lr": 0.01,
+        "seed": 0,
+        "networks": {
+            "small": {
+                "widths": [2, 2, 2],
+                "hidden_activation": "sigmoid",
+                "output_activation": "sigmoid",
+                "bias": False,
+                "loss": "half_sse",
+            }
+        },
+    }
     rows = timing.run(settings)["timing"]
     assert [r["engine"] for r in rows] == ["numpy", "torch"]
     for r in rows:
         assert r["repeats"] == 3 and r["n_params"] == 8
-        assert r["min_seconds_per_step"] <= r["median_seconds_per_step"] <= r[
-            "max_seconds_per_step"]
+        assert (
+            r["min_seconds_per_step"] <= r["median_seconds_per_step"] <= r["max_seconds_per_step"]
+        )

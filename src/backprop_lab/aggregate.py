@@ -15,7 +15,13 @@ from backprop_lab.variants import settings_digest
 
 WEIGHTS = [f"w{i}" for i in range(1, 9)]
 SETTING_COLUMNS = [
-    "engine", "hidden_activation", "output_activation", "loss", "step", "rounds", "init",
+    "engine",
+    "hidden_activation",
+    "output_activation",
+    "loss",
+    "step",
+    "rounds",
+    "init",
     "sigmoid_impl",
 ]
 # A unit is dead when its pre-activation is at or below this at the end and its gradient is 0.
@@ -36,8 +42,10 @@ def aggregate(run_files: list[str], tables_dir: str, rounds_table: str) -> None:
     write_table(run_times(runs), Path(tables_dir) / "run_times.csv")
     # large per-epoch and per-point tables go beside the rounds table (results/tables)
     large = Path(rounds_table).parent
-    by_suite = {name: [r for r in runs if r[1]["settings"]["suite"] == name]
-                for name in ("suite2", "suite3", "timing")}
+    by_suite = {
+        name: [r for r in runs if r[1]["settings"]["suite"] == name]
+        for name in ("suite2", "suite3", "timing")
+    }
     gradients, summary2, curves2 = suite2_tables(by_suite["suite2"])
     write_table(gradients, Path(tables_dir) / "suite2_gradients.csv")
     write_table(summary2, Path(tables_dir) / "suite2_summary.csv")
@@ -65,7 +73,9 @@ def _read(path: str) -> dict[str, Any]:
 
 def _ident(settings: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
     row = {
-        "suite": settings["suite"], "axis": settings["axis"], "variant": settings["variant"],
+        "suite": settings["suite"],
+        "axis": settings["axis"],
+        "variant": settings["variant"],
         "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
     }
     for key in columns:
@@ -82,12 +92,23 @@ def _ident(settings: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]
     return row
 
 
-SUITE2_COLUMNS = ("engine", "hidden", "hidden_activation", "output_activation", "loss", "outputs",
-                  "lr", "epochs", "init", "init_std")
+SUITE2_COLUMNS = (
+    "engine",
+    "hidden",
+    "hidden_activation",
+    "output_activation",
+    "loss",
+    "outputs",
+    "lr",
+    "epochs",
+    "init",
+    "init_std",
+)
 
 
-def _curve_frame(ident: dict[str, Any], seed: int, epochs: list[int], loss: list[Any]
-                 ) -> pd.DataFrame:
+def _curve_frame(
+    ident: dict[str, Any], seed: int, epochs: list[int], loss: list[Any]
+) -> pd.DataFrame:
     frame = pd.DataFrame({"epoch": epochs, "loss": np.array(loss, dtype=float)})
     frame.insert(0, "seed", seed)
     for key in ("engine", "run_id"):
@@ -107,23 +128,40 @@ def suite2_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame,
         for s, seed in enumerate(settings["seeds"]):
             loss = np.array(result["loss"][s], dtype=float)
             checks = [r for r in result["gradient_check"] if r["seed"] == seed]
-            summary_rows.append({
-                **ident, "seed": seed, "seed_key": str(seed),
-                "initial_loss": float(loss[0]) if len(loss) else float("nan"),
-                "final_loss": result["final_loss"][s],
-                "diverged_epoch": result["diverged_epoch"][s],
-                "epochs_run": result["epochs_run"][s],
-                "gradcheck_passed": all(r["passed"] for r in checks),
-            })
+            summary_rows.append(
+                {
+                    **ident,
+                    "seed": seed,
+                    "seed_key": str(seed),
+                    "initial_loss": float(loss[0]) if len(loss) else float("nan"),
+                    "final_loss": result["final_loss"][s],
+                    "diverged_epoch": result["diverged_epoch"][s],
+                    "epochs_run": result["epochs_run"][s],
+                    "gradcheck_passed": all(r["passed"] for r in checks),
+                }
+            )
             curves.append(_curve_frame(ident, seed, result["loss_epochs"][s], result["loss"][s]))
     gradients = pd.DataFrame(grad_rows)
     gradients["seed_key"] = gradients["seed"].astype(str)
     return gradients, pd.DataFrame(summary_rows), pd.concat(curves, ignore_index=True)
 
 
-SUITE3_COLUMNS = ("task", "engine", "hidden", "activation", "output_activation", "loss", "lr",
-                  "max_epochs", "tol", "init_std", "test_fraction", "n_points", "xor_points",
-                  "data_seed")
+SUITE3_COLUMNS = (
+    "task",
+    "engine",
+    "hidden",
+    "activation",
+    "output_activation",
+    "loss",
+    "lr",
+    "max_epochs",
+    "tol",
+    "init_std",
+    "test_fraction",
+    "n_points",
+    "xor_points",
+    "data_seed",
+)
 
 
 def suite3_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame, ...]:
@@ -143,27 +181,43 @@ def suite3_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame,
             correct = predicted == points["label"].to_numpy()
             train = (points["part"] == "train").to_numpy()
             test = ~train
-            summary_rows.append({
-                **ident, "seed": seed, "seed_key": str(seed),
-                "epochs_run": result["epochs_run"][s],
-                "stop_reason": result["stop_reason"][s],
-                "diverged_epoch": result["diverged_epoch"][s],
-                "final_loss": result["final_loss"][s],
-                "train_accuracy": float(correct[train].mean()),
-                "test_accuracy": float(correct[test].mean()) if test.any() else None,
-                "n_train": int(train.sum()), "n_test": int(test.sum()),
-            })
+            summary_rows.append(
+                {
+                    **ident,
+                    "seed": seed,
+                    "seed_key": str(seed),
+                    "epochs_run": result["epochs_run"][s],
+                    "stop_reason": result["stop_reason"][s],
+                    "diverged_epoch": result["diverged_epoch"][s],
+                    "final_loss": result["final_loss"][s],
+                    "train_accuracy": float(correct[train].mean()),
+                    "test_accuracy": float(correct[test].mean()) if test.any() else None,
+                    "n_train": int(train.sum()),
+                    "n_test": int(test.sum()),
+                }
+            )
             curves.append(_curve_frame(ident, seed, result["loss_epochs"][s], result["loss"][s]))
             pred = points.assign(output=output, predicted=predicted, correct=correct)
             pred.insert(0, "seed", seed)
             pred.insert(0, "run_id", ident["run_id"])
             predictions.append(pred)
-            grids.append(pd.DataFrame({
-                "run_id": ident["run_id"], "seed": seed, "x1": gx1.ravel(), "x2": gx2.ravel(),
-                "output": np.array(result["grid"]["outputs"][s], dtype=float),
-            }))
-    return (pd.DataFrame(summary_rows), pd.concat(curves, ignore_index=True),
-            pd.concat(predictions, ignore_index=True), pd.concat(grids, ignore_index=True))
+            grids.append(
+                pd.DataFrame(
+                    {
+                        "run_id": ident["run_id"],
+                        "seed": seed,
+                        "x1": gx1.ravel(),
+                        "x2": gx2.ravel(),
+                        "output": np.array(result["grid"]["outputs"][s], dtype=float),
+                    }
+                )
+            )
+    return (
+        pd.DataFrame(summary_rows),
+        pd.concat(curves, ignore_index=True),
+        pd.concat(predictions, ignore_index=True),
+        pd.concat(grids, ignore_index=True),
+    )
 
 
 def timing_table(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
@@ -176,12 +230,14 @@ def run_times(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
     rows = []
     for _, run in runs:
         settings, result = run["settings"], run["result"]
-        rows.append({
-            "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
-            "engine": settings.get("engine"),
-            "seconds": result.get("seconds"),
-            "seconds_per_step": result.get("seconds_per_round", result.get("seconds_per_step")),
-        })
+        rows.append(
+            {
+                "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
+                "engine": settings.get("engine"),
+                "seconds": result.get("seconds"),
+                "seconds_per_step": result.get("seconds_per_round", result.get("seconds_per_step")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -210,7 +266,7 @@ def _replicas(settings: dict[str, Any]) -> list[int | None]:
 
 def suite1_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame, ...]:
     summary_rows, checkpoint_rows, round_frames = [], [], []
-    for path, run in runs:
+    for _path, run in runs:
         settings, result = run["settings"], run["result"]
         ident = _identity(settings)
         for s, seed in enumerate(_replicas(settings)):
@@ -225,7 +281,11 @@ def suite1_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame,
                 frame.insert(0, key, value)
             round_frames.append(frame)
             summary_rows.append(
-                {**ident, **seed_info, **_suite1_summary(settings, result, s, loss, weights, initial)}
+                {
+                    **ident,
+                    **seed_info,
+                    **_suite1_summary(settings, result, s, loss, weights, initial),
+                }
             )
             for cp in result["checkpoints"]:
                 before = initial if cp["round"] == 1 else weights[cp["round"] - 2]
@@ -259,8 +319,12 @@ def _checkpoint_row(
 
 
 def _suite1_summary(
-    settings: dict[str, Any], result: dict[str, Any], s: int, loss: np.ndarray,
-    weights: np.ndarray, initial: np.ndarray,
+    settings: dict[str, Any],
+    result: dict[str, Any],
+    s: int,
+    loss: np.ndarray,
+    weights: np.ndarray,
+    initial: np.ndarray,
 ) -> dict[str, Any]:
     finite = loss[np.isfinite(loss)]
     diverged = result["diverged"][s]
@@ -290,7 +354,10 @@ def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
     """Units whose ReLU input is <= 0 at the last checkpoint: output 0, gradient 0, no learning."""
     dead = []
     for layer, (names, act) in enumerate(
-        ((("h1", "h2"), settings["hidden_activation"]), (("o1", "o2"), settings["output_activation"]))
+        (
+            (("h1", "h2"), settings["hidden_activation"]),
+            (("o1", "o2"), settings["output_activation"]),
+        )
     ):
         if act != "relu":
             continue
@@ -307,7 +374,12 @@ def _symmetric(weights: np.ndarray) -> bool:
 
 
 PAIR_COLUMNS = [
-    "run_a", "run_b", "seed_key", "rounds_compared", "max_weight_diff", "max_loss_diff",
+    "run_a",
+    "run_b",
+    "seed_key",
+    "rounds_compared",
+    "max_weight_diff",
+    "max_loss_diff",
     "differs_in",
 ]
 
@@ -328,15 +400,17 @@ def suite1_pairs(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
             n = min(len(ra), len(rb))
             wa, wb = ra[WEIGHTS].to_numpy()[:n], rb[WEIGHTS].to_numpy()[:n]
             la, lb = ra["loss"].to_numpy()[:n], rb["loss"].to_numpy()[:n]
-            rows.append({
-                "run_a": a,
-                "run_b": b,
-                "seed_key": seed_key,
-                "rounds_compared": n,
-                "max_weight_diff": float(np.nanmax(np.abs(wa - wb))),
-                "max_loss_diff": float(np.nanmax(np.abs(la - lb))),
-                "differs_in": _differs(runs.loc[a], runs.loc[b]),
-            })
+            rows.append(
+                {
+                    "run_a": a,
+                    "run_b": b,
+                    "seed_key": seed_key,
+                    "rounds_compared": n,
+                    "max_weight_diff": float(np.nanmax(np.abs(wa - wb))),
+                    "max_loss_diff": float(np.nanmax(np.abs(la - lb))),
+                    "differs_in": _differs(runs.loc[a], runs.loc[b]),
+                }
+            )
     # the columns are fixed, so a config with no comparable pair still gives a readable table
     return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 

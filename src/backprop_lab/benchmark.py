@@ -34,7 +34,9 @@ def wall(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
     return seconds, done.stdout + done.stderr
 
 
@@ -98,8 +100,11 @@ def job_overheads(work: Path) -> dict[str, dict[str, float]]:
         rows.append({"engine": run["engine"], "overhead": job_seconds - float(run["seconds"])})
     frame = pd.DataFrame(rows)
     return {
-        engine: {"median": float(g["overhead"].median()), "max": float(g["overhead"].max()),
-                 "jobs": len(g)}
+        engine: {
+            "median": float(g["overhead"].median()),
+            "max": float(g["overhead"].max()),
+            "jobs": len(g),
+        }
         for engine, g in frame.groupby("engine")
     }
 
@@ -115,7 +120,7 @@ def inline_sgd_steps(params: list, X: np.ndarray, Y: np.ndarray, lr: float) -> N
     """The floor: per-sample SGD on a sigmoid-sigmoid-identity MSE net, bare numpy ops."""
     (W1, b1), (W2, b2), (W3, b3) = params
     for i in range(X.shape[0]):
-        x, y = X[i:i + 1], Y[i:i + 1]
+        x, y = X[i : i + 1], Y[i : i + 1]
         a1 = _sigmoid(x @ W1 + b1)
         a2 = _sigmoid(a1 @ W2 + b2)
         d3 = 2.0 * (a2 @ W3 + b3 - y)
@@ -129,8 +134,9 @@ def inline_sgd_steps(params: list, X: np.ndarray, Y: np.ndarray, lr: float) -> N
         b1 -= lr * d1
 
 
-def inline_gd_rounds(W1: np.ndarray, W2: np.ndarray, x: np.ndarray, y: np.ndarray,
-                     step: float, rounds: int) -> None:
+def inline_gd_rounds(
+    W1: np.ndarray, W2: np.ndarray, x: np.ndarray, y: np.ndarray, step: float, rounds: int
+) -> None:
     """The floor for the 2-2-2 lab net: sigmoid on both layers, ½ sum of squares."""
     for _ in range(rounds):
         h = _sigmoid(x @ W1)
@@ -168,12 +174,15 @@ def engine_times(repeats: int = 15) -> dict[str, Any]:
     numpy5 = make_engine("numpy", spec, five)
     X5, Y5 = np.repeat(X, 5, axis=0), np.repeat(Y, 5, axis=0)
     flat = [(W[0].copy(), b[0].copy()) for W, b in one]
-    t = interleaved({
-        "numpy": lambda: engines["numpy"].sgd_epoch(X, Y, lr),
-        "torch": lambda: engines["torch"].sgd_epoch(X, Y, lr),
-        "inline": lambda: inline_sgd_steps(flat, X[0], Y[0], 0.01),
-        "numpy_5_seeds": lambda: numpy5.sgd_epoch(X5, Y5, np.full(5, 0.01)),
-    }, repeats)
+    t = interleaved(
+        {
+            "numpy": lambda: engines["numpy"].sgd_epoch(X, Y, lr),
+            "torch": lambda: engines["torch"].sgd_epoch(X, Y, lr),
+            "inline": lambda: inline_sgd_steps(flat, X[0], Y[0], 0.01),
+            "numpy_5_seeds": lambda: numpy5.sgd_epoch(X5, Y5, np.full(5, 0.01)),
+        },
+        repeats,
+    )
     out["large"] = {k: v / n for k, v in t.items()}
     # the 2-2-2 lab net, gradient descent on one sample, 100 rounds per repeat
     spec = NetSpec((2, 2, 2), ("sigmoid", "sigmoid"), False, "half_sse")
@@ -195,11 +204,14 @@ def engine_times(repeats: int = 15) -> dict[str, Any]:
 
         return run
 
-    t = interleaved({
-        "numpy": gd(engines["numpy"]),
-        "torch": gd(engines["torch"]),
-        "inline": lambda: inline_gd_rounds(W1, W2, x[0], y[0], 1.0, rounds),
-    }, repeats)
+    t = interleaved(
+        {
+            "numpy": gd(engines["numpy"]),
+            "torch": gd(engines["torch"]),
+            "inline": lambda: inline_gd_rounds(W1, W2, x[0], y[0], 1.0, rounds),
+        },
+        repeats,
+    )
     out["small"] = {k: v / rounds for k, v in t.items()}
     return out
 
@@ -219,42 +231,98 @@ def render(p: dict[str, Any], e: dict[str, Any]) -> str:
 
     rows = []
     speedup = p["cold_cores1"] / p["cold_cores2"]
-    rows.append(("cold full pipeline, `--cores 1`", ms(p["cold_cores1"]),
-                 f"{p['cold_jobs_cores1']} jobs", "", ""))
-    rows.append(("cold full pipeline, `--cores 2`", ms(p["cold_cores2"]),
-                 f"speed-up over `--cores 1`: {speedup:.2f}×", "≥ 1.7×", check(speedup >= 1.7)))
+    rows.append(
+        (
+            "cold full pipeline, `--cores 1`",
+            ms(p["cold_cores1"]),
+            f"{p['cold_jobs_cores1']} jobs",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "cold full pipeline, `--cores 2`",
+            ms(p["cold_cores2"]),
+            f"speed-up over `--cores 1`: {speedup:.2f}×",
+            "≥ 1.7×",
+            check(speedup >= 1.7),
+        )
+    )
     noop = p["noop"] / p["snakemake_version"]
-    rows.append(("no-op rerun", ms(p["noop"]),
-                 f"{noop:.2f}× `snakemake --version` ({ms(p['snakemake_version'])})",
-                 "≤ 2×", check(noop <= 2)))
-    rows.append((f"rerun after one step change ({p['step_variant']}, {p['step_rerun_note']})",
-                 ms(p["step_rerun"]), f"{p['step_rerun_jobs']} jobs rerun", "", ""))
+    rows.append(
+        (
+            "no-op rerun",
+            ms(p["noop"]),
+            f"{noop:.2f}× `snakemake --version` ({ms(p['snakemake_version'])})",
+            "≤ 2×",
+            check(noop <= 2),
+        )
+    )
+    rows.append(
+        (
+            f"rerun after one step change ({p['step_variant']}, {p['step_rerun_note']})",
+            ms(p["step_rerun"]),
+            f"{p['step_rerun_jobs']} jobs rerun",
+            "",
+            "",
+        )
+    )
     for engine, o in sorted(p["overhead"].items()):
         ratio = o["median"] / p["import_numpy"]
         target = ("≤ 2×", check(ratio <= 2)) if engine == "numpy" else ("", "")
-        rows.append((f"per-job overhead, {engine} training jobs ({o['jobs']})",
-                     f"median {ms(o['median'])}, max {ms(o['max'])}",
-                     f"median {ratio:.2f}× `python -c \"import numpy\"` "
-                     f"({ms(p['import_numpy'])})", *target))
-    for size, label in (("small", "2-2-2 net, one GD round"),
-                        ("large", "[2, 256, 64, 1] net, one SGD step")):
+        rows.append(
+            (
+                f"per-job overhead, {engine} training jobs ({o['jobs']})",
+                f"median {ms(o['median'])}, max {ms(o['max'])}",
+                f'median {ratio:.2f}× `python -c "import numpy"` ({ms(p["import_numpy"])})',
+                *target,
+            )
+        )
+    for size, label in (
+        ("small", "2-2-2 net, one GD round"),
+        ("large", "[2, 256, 64, 1] net, one SGD step"),
+    ):
         t = e[size]
         floor = t["numpy"] / t["inline"]
         vs_torch = t["torch"] / t["numpy"]
-        rows.append((f"numpy engine, {label}", us(t["numpy"]),
-                     f"{floor:.2f}× the inline floor ({us(t['inline'])})",
-                     "≤ 1.5×" if size == "large" else "", check(floor <= 1.5)
-                     if size == "large" else ""))
-        rows.append((f"PyTorch engine, {label}", us(t["torch"]),
-                     f"numpy is {vs_torch:.2f}× faster", "numpy faster", check(vs_torch > 1)))
+        rows.append(
+            (
+                f"numpy engine, {label}",
+                us(t["numpy"]),
+                f"{floor:.2f}× the inline floor ({us(t['inline'])})",
+                "≤ 1.5×" if size == "large" else "",
+                check(floor <= 1.5) if size == "large" else "",
+            )
+        )
+        rows.append(
+            (
+                f"PyTorch engine, {label}",
+                us(t["torch"]),
+                f"numpy is {vs_torch:.2f}× faster",
+                "numpy faster",
+                check(vs_torch > 1),
+            )
+        )
     seeds = e["large"]["numpy_5_seeds"] / e["large"]["numpy"]
-    rows.append(("5 seeds stacked vs 1 seed, [2, 256, 64, 1] SGD step",
-                 us(e["large"]["numpy_5_seeds"]), f"{seeds:.2f}× one seed", "≤ 2×",
-                 check(seeds <= 2)))
-    lines = ["# Benchmark", "",
-             "Measured by `make bench` in one run on this machine; every ratio compares two "
-             "things measured side by side in that run.", "",
-             "| measure | time | compared with | target | |", "|---|---|---|---|---|"]
+    rows.append(
+        (
+            "5 seeds stacked vs 1 seed, [2, 256, 64, 1] SGD step",
+            us(e["large"]["numpy_5_seeds"]),
+            f"{seeds:.2f}× one seed",
+            "≤ 2×",
+            check(seeds <= 2),
+        )
+    )
+    lines = [
+        "# Benchmark",
+        "",
+        "Measured by `make bench` in one run on this machine; every ratio compares two "
+        "things measured side by side in that run.",
+        "",
+        "| measure | time | compared with | target | |",
+        "|---|---|---|---|---|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -264,8 +332,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", default=".")
     parser.add_argument("--workdir", default="results/bench")
     parser.add_argument("--output", default="reports/benchmark.md")
-    parser.add_argument("--skip-pipeline", action="store_true",
-                        help="measure the engines only (seconds instead of minutes)")
+    parser.add_argument(
+        "--skip-pipeline",
+        action="store_true",
+        help="measure the engines only (seconds instead of minutes)",
+    )
     args = parser.parse_args(argv)
     import torch
 

@@ -43,8 +43,9 @@ def xor_task(points_per_diagonal: int = 11) -> tuple[np.ndarray, np.ndarray]:
     return X, labels[:, None]
 
 
-def make_task(task: str, n_points: int, xor_points: int, data_seed: int
-              ) -> tuple[np.ndarray, np.ndarray]:
+def make_task(
+    task: str, n_points: int, xor_points: int, data_seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     if task == "linear":
         return linear_task(n_points, data_seed)
     if task == "xor":
@@ -52,8 +53,7 @@ def make_task(task: str, n_points: int, xor_points: int, data_seed: int
     raise ValueError(f"unknown task {task!r}; known: linear, xor")
 
 
-def train_test_split(n: int, test_fraction: float, data_seed: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def train_test_split(n: int, test_fraction: float, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, test) of a random split; each part keeps the generator's order.
 
     round(n · test_fraction) points go to the test part, drawn by a permutation from

@@ -106,7 +106,9 @@ def weight_trajectories(rounds: pd.DataFrame, summary: pd.DataFrame) -> plt.Figu
 
 def step_rounds(summary: pd.DataFrame) -> plt.Figure:
     """Final loss per step size and number of rounds (runs that change only these two)."""
-    grid = summary[summary["changed"].fillna("").map(lambda c: set(c.split(",")) <= {"", "step", "rounds"})]
+    grid = summary[
+        summary["changed"].fillna("").map(lambda c: set(c.split(",")) <= {"", "step", "rounds"})
+    ]
     grid = grid.drop_duplicates(["step", "rounds"])
     fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
     if grid["step"].nunique() < 2 or grid["rounds"].nunique() < 2:
@@ -135,16 +137,26 @@ def seed_spread(summary: pd.DataFrame) -> plt.Figure:
     if seeded.empty:
         _note(ax, "No variant in this configuration depends on a random seed.")
         return fig
-    for i, (run_id, runs) in enumerate(seeded.groupby("run_id", sort=False)):
+    for i, (_run_id, runs) in enumerate(seeded.groupby("run_id", sort=False)):
         finite = runs[runs["diverged_round"].isna()]
         ax.scatter(np.full(len(finite), i), finite["final_loss"], label=None, zorder=3)
         for _, r in finite.iterrows():
-            ax.annotate(f"seed {int(r['seed'])}", (i, r["final_loss"]), fontsize="x-small",
-                        xytext=(4, 0), textcoords="offset points")
+            ax.annotate(
+                f"seed {int(r['seed'])}",
+                (i, r["final_loss"]),
+                fontsize="x-small",
+                xytext=(4, 0),
+                textcoords="offset points",
+            )
         diverged = runs[runs["diverged_round"].notna()]
         if len(diverged):
-            ax.annotate(f"{len(diverged)} diverged", (i, 0.02), xycoords=("data", "axes fraction"),
-                        ha="center", color="red")
+            ax.annotate(
+                f"{len(diverged)} diverged",
+                (i, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                color="red",
+            )
     names = list(dict.fromkeys(seeded["run_id"]))
     ax.set_xticks(range(len(names)), [n.split("/", 1)[1] for n in names], fontsize="small")
     ax.set_xlim(-0.6, len(names) - 0.4)
@@ -159,22 +171,53 @@ def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt
     """The 2-2-2 network as a graph: round-1 forward value and gradient on each node/edge."""
     run_id = baseline_run(summary)
     row = checkpoints[(checkpoints["run_id"] == run_id) & (checkpoints["round"] == 1)].iloc[0]
-    pos = {"x1": (0, 1), "x2": (0, 0), "h1": (1.6, 1), "h2": (1.6, 0), "o1": (3.2, 1), "o2": (3.2, 0)}
-    values = {"x1": row["x1"], "x2": row["x2"], "h1": row["h1"], "h2": row["h2"],
-              "o1": row["o1"], "o2": row["o2"]}
-    edges = {"w1": ("x1", "h1"), "w2": ("x1", "h2"), "w3": ("x2", "h1"), "w4": ("x2", "h2"),
-             "w5": ("h1", "o1"), "w6": ("h1", "o2"), "w7": ("h2", "o1"), "w8": ("h2", "o2")}
+    pos = {
+        "x1": (0, 1),
+        "x2": (0, 0),
+        "h1": (1.6, 1),
+        "h2": (1.6, 0),
+        "o1": (3.2, 1),
+        "o2": (3.2, 0),
+    }
+    values = {
+        "x1": row["x1"],
+        "x2": row["x2"],
+        "h1": row["h1"],
+        "h2": row["h2"],
+        "o1": row["o1"],
+        "o2": row["o2"],
+    }
+    edges = {
+        "w1": ("x1", "h1"),
+        "w2": ("x1", "h2"),
+        "w3": ("x2", "h1"),
+        "w4": ("x2", "h2"),
+        "w5": ("h1", "o1"),
+        "w6": ("h1", "o2"),
+        "w7": ("h2", "o1"),
+        "w8": ("h2", "o2"),
+    }
     fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
     for name, (a, b) in edges.items():
         (xa, ya), (xb, yb) = pos[a], pos[b]
-        ax.annotate("", (xb - 0.12, yb + (ya - yb) * 0.12), (xa + 0.12, ya - (ya - yb) * 0.12),
-                    arrowprops={"arrowstyle": "->", "color": "0.5"})
+        ax.annotate(
+            "",
+            (xb - 0.12, yb + (ya - yb) * 0.12),
+            (xa + 0.12, ya - (ya - yb) * 0.12),
+            arrowprops={"arrowstyle": "->", "color": "0.5"},
+        )
         # labels on straight edges mid-way; on crossing edges apart from the crossing point
         t = 0.5 if ya == yb else (0.3 if ya > yb else 0.7)
         xm, ym = xa + (xb - xa) * t, ya + (yb - ya) * t
-        ax.text(xm, ym + (0.04 if ya == yb else -0.06), f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
-                ha="center", va="bottom" if ya == yb else "center", fontsize=7.5,
-                bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"})
+        ax.text(
+            xm,
+            ym + (0.04 if ya == yb else -0.06),
+            f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
+            ha="center",
+            va="bottom" if ya == yb else "center",
+            fontsize=7.5,
+            bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"},
+        )
     for node, (x, y) in pos.items():
         ax.add_patch(plt.Circle((x, y), 0.11, fc="lightsteelblue", ec="black"))
         ax.text(x, y, node, ha="center", va="center", fontweight="bold")
@@ -198,20 +241,28 @@ CURVE_CEILING = 1e8
 
 
 def suite23_figures(tables: dict[str, pd.DataFrame], large_dir: Path, out: Path) -> list[Path]:
-    large = {name: read_table(large_dir / f"{name}.csv", cols)
-             for name, cols in LARGE_TABLES.items()}
+    large = {
+        name: read_table(large_dir / f"{name}.csv", cols) for name, cols in LARGE_TABLES.items()
+    }
     s2, s3 = tables["suite2_summary"], tables["suite3_summary"]
     written = [
         _save(suite2_curves(tables["suite2_curves"], s2), out / "suite2_curves.png"),
         _save(suite2_gradcheck(tables["suite2_gradients"]), out / "suite2_gradcheck.png"),
-        _save(truth_vs_prediction(large["suite3_predictions"], s3),
-              out / "suite3_truth_vs_prediction.png"),
-        _save(decision_boundaries(large["suite3_grid"], large["suite3_predictions"], s3),
-              out / "suite3_boundary.png"),
+        _save(
+            truth_vs_prediction(large["suite3_predictions"], s3),
+            out / "suite3_truth_vs_prediction.png",
+        ),
+        _save(
+            decision_boundaries(large["suite3_grid"], large["suite3_predictions"], s3),
+            out / "suite3_boundary.png",
+        ),
     ]
     for axis in s3["axis"].unique():
-        written.append(_save(suite3_curves(large["suite3_curves"], s3, axis),
-                             out / f"suite3_curves_{axis}.png"))
+        written.append(
+            _save(
+                suite3_curves(large["suite3_curves"], s3, axis), out / f"suite3_curves_{axis}.png"
+            )
+        )
         written.append(_save(suite3_sweep(s3, axis), out / f"suite3_sweep_{axis}.png"))
     written.append(_save(timing_bars(tables["timing"]), out / "timing.png"))
     return written
@@ -228,8 +279,13 @@ def _band(ax: plt.Axes, curves: pd.DataFrame, label: str, **style: object) -> No
     values = table.to_numpy(dtype=float)
     if values.shape[1] > 1:
         label += f" ({values.shape[1]} seeds)"
-        ax.fill_between(table.index, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
-                        alpha=0.18, color=style.get("color"))
+        ax.fill_between(
+            table.index,
+            np.nanmin(values, axis=1),
+            np.nanmax(values, axis=1),
+            alpha=0.18,
+            color=style.get("color"),
+        )
     ax.plot(table.index, np.nanmedian(values, axis=1), label=label, **style)
 
 
@@ -260,19 +316,33 @@ def suite2_gradcheck(gradients: pd.DataFrame) -> plt.Figure:
     runs = list(dict.fromkeys(gradients["run_id"]))
     markers = {"float64": "o", "float32": "s"}
     for i, ((dtype, comparison), series) in enumerate(
-            worst.groupby(level=["dtype", "comparison"], sort=False)):
+        worst.groupby(level=["dtype", "comparison"], sort=False)
+    ):
         values = series.droplevel(["dtype", "comparison"]).reindex(runs).to_numpy(dtype=float)
         # an exact 0 cannot be drawn on a log axis: draw it at the bottom edge
-        ax.scatter(range(len(runs)), np.maximum(values, 1e-17), marker=markers.get(dtype, "o"),
-                   label=f"{dtype}: {comparison}", color=f"C{i}", zorder=3)
+        ax.scatter(
+            range(len(runs)),
+            np.maximum(values, 1e-17),
+            marker=markers.get(dtype, "o"),
+            label=f"{dtype}: {comparison}",
+            color=f"C{i}",
+            zorder=3,
+        )
     for dtype, threshold in gradients.groupby("dtype")["threshold"].first().items():
         ax.axhline(threshold, ls=":", color="0.3")
-        ax.text(len(runs) - 0.5, threshold, f"threshold {dtype}", ha="right", va="bottom",
-                fontsize="small")
+        ax.text(
+            len(runs) - 0.5,
+            threshold,
+            f"threshold {dtype}",
+            ha="right",
+            va="bottom",
+            fontsize="small",
+        )
     ax.set_yscale("log")
     ax.set_ylim(5e-18, 1)
-    ax.set_xticks(range(len(runs)), [r.split("/", 1)[1] for r in runs], rotation=70,
-                  fontsize="x-small")
+    ax.set_xticks(
+        range(len(runs)), [r.split("/", 1)[1] for r in runs], rotation=70, fontsize="x-small"
+    )
     ax.set_ylabel("largest relative error (0 drawn at 1e-17)")
     ax.set_title("Suite 2: gradient check of every architecture (all layers, all seeds)")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -287,21 +357,44 @@ def _task_baselines(summary: pd.DataFrame) -> list[pd.Series]:
 
 def truth_vs_prediction(predictions: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
     bases = _task_baselines(summary)
-    fig, axes = plt.subplots(len(bases), 2, figsize=(8, 3.8 * len(bases)), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(bases), 2, figsize=(8, 3.8 * len(bases)), layout="constrained", squeeze=False
+    )
     for row, base in zip(axes, bases):
         seed = summary.loc[summary.run_id == base["run_id"], "seed"].iloc[0]
         data = predictions[(predictions.run_id == base["run_id"]) & (predictions.seed == seed)]
-        for ax, column, title in ((row[0], "label", "ground truth"),
-                                  (row[1], "predicted", "prediction")):
-            ax.scatter(data["x1"], data["x2"], c=data[column], cmap="coolwarm", vmin=0, vmax=1,
-                       edgecolors="k", s=30)
+        for ax, column, title in (
+            (row[0], "label", "ground truth"),
+            (row[1], "predicted", "prediction"),
+        ):
+            ax.scatter(
+                data["x1"],
+                data["x2"],
+                c=data[column],
+                cmap="coolwarm",
+                vmin=0,
+                vmax=1,
+                edgecolors="k",
+                s=30,
+            )
             wrong = data[~data["correct"].astype(bool)] if column == "predicted" else data[:0]
-            ax.scatter(wrong["x1"], wrong["x2"], marker="x", color="k", s=60,
-                       label="misclassified" if len(wrong) else None)
-            ax.set_title(f"{base['task']}: {title}"
-                         + (f" (seed {seed}, {base['hidden']}, lr {base['lr']:g})"
-                            if column == "predicted" else ""), fontsize="small")
+            ax.scatter(
+                wrong["x1"],
+                wrong["x2"],
+                marker="x",
+                color="k",
+                s=60,
+                label="misclassified" if len(wrong) else None,
+            )
+            ax.set_title(
+                f"{base['task']}: {title}"
+                + (
+                    f" (seed {seed}, {base['hidden']}, lr {base['lr']:g})"
+                    if column == "predicted"
+                    else ""
+                ),
+                fontsize="small",
+            )
             ax.set_xlim(-0.05, 1.05)
             ax.set_ylim(-0.05, 1.05)
             ax.set_aspect("equal")
@@ -317,21 +410,25 @@ def boundary_runs(summary: pd.DataFrame) -> list[pd.Series]:
     """The baseline of each task, then the runs without activation on XOR (each distinct)."""
     runs = _task_baselines(summary)
     first = summary.drop_duplicates("settings_key")
-    only_activation_lr = first["changed"].fillna("").map(
-        lambda c: set(c.split(",")) <= {"activation", "lr"})
-    none = first[(first["task"] == "xor") & (first["activation"] == "identity")
-                 & only_activation_lr]
+    only_activation_lr = (
+        first["changed"].fillna("").map(lambda c: set(c.split(",")) <= {"activation", "lr"})
+    )
+    none = first[
+        (first["task"] == "xor") & (first["activation"] == "identity") & only_activation_lr
+    ]
     return runs + [row for _, row in none.iterrows()]
 
 
-def decision_boundaries(grid: pd.DataFrame, predictions: pd.DataFrame, summary: pd.DataFrame
-                        ) -> plt.Figure:
+def decision_boundaries(
+    grid: pd.DataFrame, predictions: pd.DataFrame, summary: pd.DataFrame
+) -> plt.Figure:
     runs = boundary_runs(summary)
     n = len(runs)
     cols = min(n, 2)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.6 * rows), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5.2 * cols, 4.6 * rows), layout="constrained", squeeze=False
+    )
     for ax in axes.ravel()[n:]:
         ax.set_axis_off()
     for ax, run in zip(axes.ravel(), runs):
@@ -345,18 +442,33 @@ def decision_boundaries(grid: pd.DataFrame, predictions: pd.DataFrame, summary: 
         x1 = g["x1"].to_numpy().reshape(side, side)
         x2 = g["x2"].to_numpy().reshape(side, side)
         levels = np.linspace(-0.25, 1.25, 13)
-        filled = ax.contourf(x1, x2, np.clip(z, -0.25, 1.25), levels=levels, cmap="coolwarm",
-                             alpha=0.8)
+        filled = ax.contourf(
+            x1, x2, np.clip(z, -0.25, 1.25), levels=levels, cmap="coolwarm", alpha=0.8
+        )
         if np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(x1, x2, z, levels=[0.5], colors="k", linewidths=1.5)
         pts = predictions[(predictions.run_id == run["run_id"]) & (predictions.seed == seed)]
-        ax.scatter(pts["x1"], pts["x2"], c=pts["label"], cmap="coolwarm", vmin=0, vmax=1,
-                   edgecolors="k", s=28)
+        ax.scatter(
+            pts["x1"],
+            pts["x2"],
+            c=pts["label"],
+            cmap="coolwarm",
+            vmin=0,
+            vmax=1,
+            edgecolors="k",
+            s=28,
+        )
         row = summary[(summary.run_id == run["run_id"]) & (summary.seed == seed)].iloc[0]
-        status = (f"diverged at epoch {int(row['diverged_epoch'])}"
-                  if pd.notna(row["diverged_epoch"]) else f"accuracy {row['train_accuracy']:.0%}")
-        ax.set_title(f"{run['task']}, activation {run['activation']}, lr {run['lr']:g}\n"
-                     f"seed {seed}: {status}", fontsize="small")
+        status = (
+            f"diverged at epoch {int(row['diverged_epoch'])}"
+            if pd.notna(row["diverged_epoch"])
+            else f"accuracy {row['train_accuracy']:.0%}"
+        )
+        ax.set_title(
+            f"{run['task']}, activation {run['activation']}, lr {run['lr']:g}\n"
+            f"seed {seed}: {status}",
+            fontsize="small",
+        )
         ax.set_xlim(-0.04, 1.04)
         ax.set_ylim(-0.04, 1.04)
         ax.set_aspect("equal")
@@ -384,8 +496,9 @@ def _axis_keys(summary: pd.DataFrame, axis: str) -> list[str]:
 def suite3_curves(curves: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.Figure:
     runs = summary[summary["axis"] == axis].drop_duplicates("run_id")
     tasks = list(dict.fromkeys(runs["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.2 * len(tasks), 4.2), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(6.2 * len(tasks), 4.2), layout="constrained", squeeze=False
+    )
     keys = _axis_keys(summary, axis)
     for ax, task in zip(axes[0], tasks):
         for i, (_, run) in enumerate(runs[runs["task"] == task].iterrows()):
@@ -426,28 +539,60 @@ def suite3_sweep(summary: pd.DataFrame, axis: str) -> plt.Figure:
         stats = []
         for _, seeds in group.groupby("run_id", sort=False):
             finite = seeds[seeds["diverged_epoch"].isna()]["final_loss"].astype(float)
-            stats.append({
-                "x": labels.index(_axis_value(seeds.iloc[0], keys)),
-                "acc": seeds["train_accuracy"].mean(), "acc_sd": seeds["train_accuracy"].std(),
-                "test": seeds["test_accuracy"].astype(float).mean(),
-                "test_sd": seeds["test_accuracy"].astype(float).std(),
-                "loss": finite.mean() if len(finite) else np.nan,
-                "loss_sd": finite.std() if len(finite) > 1 else 0.0,
-                "diverged": int(seeds["diverged_epoch"].notna().sum()), "n": len(seeds),
-            })
+            stats.append(
+                {
+                    "x": labels.index(_axis_value(seeds.iloc[0], keys)),
+                    "acc": seeds["train_accuracy"].mean(),
+                    "acc_sd": seeds["train_accuracy"].std(),
+                    "test": seeds["test_accuracy"].astype(float).mean(),
+                    "test_sd": seeds["test_accuracy"].astype(float).std(),
+                    "loss": finite.mean() if len(finite) else np.nan,
+                    "loss_sd": finite.std() if len(finite) > 1 else 0.0,
+                    "diverged": int(seeds["diverged_epoch"].notna().sum()),
+                    "n": len(seeds),
+                }
+            )
         st = pd.DataFrame(stats)
         shift = (t - 0.5) * 0.12
-        acc_ax.errorbar(st["x"] + shift, st["acc"], yerr=st["acc_sd"], fmt="o-", capsize=4,
-                        label=f"{task}: train accuracy", color=f"C{t}")
+        acc_ax.errorbar(
+            st["x"] + shift,
+            st["acc"],
+            yerr=st["acc_sd"],
+            fmt="o-",
+            capsize=4,
+            label=f"{task}: train accuracy",
+            color=f"C{t}",
+        )
         if st["test"].notna().any():
-            acc_ax.errorbar(st["x"] + shift, st["test"], yerr=st["test_sd"], fmt="s--",
-                            capsize=4, label=f"{task}: test accuracy", color=f"C{t}", alpha=0.7)
-        loss_ax.errorbar(st["x"] + shift, st["loss"], yerr=st["loss_sd"], fmt="o-", capsize=4,
-                         label=task, color=f"C{t}")
+            acc_ax.errorbar(
+                st["x"] + shift,
+                st["test"],
+                yerr=st["test_sd"],
+                fmt="s--",
+                capsize=4,
+                label=f"{task}: test accuracy",
+                color=f"C{t}",
+                alpha=0.7,
+            )
+        loss_ax.errorbar(
+            st["x"] + shift,
+            st["loss"],
+            yerr=st["loss_sd"],
+            fmt="o-",
+            capsize=4,
+            label=task,
+            color=f"C{t}",
+        )
         for _, r in st[st["diverged"] > 0].iterrows():
-            loss_ax.annotate(f"{int(r['diverged'])}/{int(r['n'])} diverged", (r["x"] + shift, 0.03),
-                             xycoords=("data", "axes fraction"), color=f"C{t}",
-                             fontsize="x-small", rotation=90, va="bottom")
+            loss_ax.annotate(
+                f"{int(r['diverged'])}/{int(r['n'])} diverged",
+                (r["x"] + shift, 0.03),
+                xycoords=("data", "axes fraction"),
+                color=f"C{t}",
+                fontsize="x-small",
+                rotation=90,
+                va="bottom",
+            )
     for ax in (acc_ax, loss_ax):
         ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize="small")
         ax.set_xlim(-0.5, len(labels) - 0.5)

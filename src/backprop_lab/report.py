@@ -54,7 +54,10 @@ def render_report(
 
 
 def build_context(
-    tables_dir: str, figures_dir: str, report_dir: Path, settings: dict[str, Any],
+    tables_dir: str,
+    figures_dir: str,
+    report_dir: Path,
+    settings: dict[str, Any],
     benchmarks: list[str],
 ) -> dict[str, Any]:
     tables = load_tables(tables_dir)
@@ -102,16 +105,22 @@ def _benchmark_appendix(path: Path) -> str | None:
 def _variant_rows(summary: Any, labels: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for _, r in summary.drop_duplicates("run_id").iterrows():
-        rows.append({
-            "run_id": r["run_id"], "axis": r["axis"], "variant": r["variant"],
-            "label": labels.get(r["run_id"], r["variant"]),
-            "changed": r["changed"] if isinstance(r["changed"], str) else "",
-            "engine": r["engine"],
-            "activation": f"{r['hidden_activation']} / {r['output_activation']}",
-            "loss": r["loss_function"], "step": r["step"], "rounds": r["rounds"],
-            "init": r["init"],
-            "seeds": int(summary.loc[summary.run_id == r["run_id"], "seed"].notna().sum()),
-        })
+        rows.append(
+            {
+                "run_id": r["run_id"],
+                "axis": r["axis"],
+                "variant": r["variant"],
+                "label": labels.get(r["run_id"], r["variant"]),
+                "changed": r["changed"] if isinstance(r["changed"], str) else "",
+                "engine": r["engine"],
+                "activation": f"{r['hidden_activation']} / {r['output_activation']}",
+                "loss": r["loss_function"],
+                "step": r["step"],
+                "rounds": r["rounds"],
+                "init": r["init"],
+                "seeds": int(summary.loc[summary.run_id == r["run_id"], "seed"].notna().sum()),
+            }
+        )
     return rows
 
 
@@ -143,8 +152,9 @@ def num(value: Any, digits: int = 4) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                  and abs(value) < 1e6):
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e6
+    ):
         return str(int(value))
     if not math.isfinite(value):
         return "∞" if value > 0 else "−∞"
@@ -181,8 +191,11 @@ def render_markdown(context: dict[str, Any]) -> str:
 def render_html(md_text_: str, title: str, report_dir: Path) -> str:
     body = markdown.markdown(md_text_, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     body = _inline_images(body, report_dir)
-    env = Environment(loader=PackageLoader("backprop_lab", "templates"), autoescape=True,
-                      undefined=StrictUndefined)
+    env = Environment(
+        loader=PackageLoader("backprop_lab", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
     return env.get_template("report.html.j2").render(title=title, body=Markup(body))
 
 
@@ -198,9 +211,7 @@ def _inline_images(html: str, report_dir: Path) -> str:
 # --- provenance --------------------------------------------------------------------
 
 
-def provenance(
-    settings: dict[str, Any], benchmarks: list[str], tables_dir: Path
-) -> dict[str, Any]:
+def provenance(settings: dict[str, Any], benchmarks: list[str], tables_dir: Path) -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
         try:
@@ -228,8 +239,18 @@ def _git_state() -> dict[str, Any]:
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "src",
-                         "workflow", "Snakefile", "config"))
+        dirty = bool(
+            git(
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "src",
+                "workflow",
+                "Snakefile",
+                "config",
+            )
+        )
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown (not a git checkout)", "dirty": None}
     return {"commit": commit, "dirty": dirty}

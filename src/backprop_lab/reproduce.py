@@ -74,8 +74,11 @@ class Mismatch:
 
 
 def is_timing_column(name: str) -> bool:
-    return name.startswith("seconds") or name.endswith(("_seconds", "_us", "_time")) or name in {
-        "wall_time", "time_per_step"}
+    return (
+        name.startswith("seconds")
+        or name.endswith(("_seconds", "_us", "_time"))
+        or name in {"wall_time", "time_per_step"}
+    )
 
 
 def compare_frames(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list[Mismatch]:
@@ -92,13 +95,18 @@ def compare_frames(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list
     exp_rows = {tuple(r): i for i, r in enumerate(expected[keys].astype(str).itertuples(False))}
     got_rows = {tuple(r): i for i, r in enumerate(got[keys].astype(str).itertuples(False))}
     for key in exp_rows.keys() - got_rows.keys():
-        found.append(Mismatch(name, dict(zip(keys, key)), "(row)", "present", "missing",
-                              "missing row"))
+        found.append(
+            Mismatch(name, dict(zip(keys, key)), "(row)", "present", "missing", "missing row")
+        )
     for key in got_rows.keys() - exp_rows.keys():
-        found.append(Mismatch(name, dict(zip(keys, key)), "(row)", "absent", "present",
-                              "extra row"))
-    columns = [c for c in expected.columns
-               if c in got.columns and c not in keys and not is_timing_column(c)]
+        found.append(
+            Mismatch(name, dict(zip(keys, key)), "(row)", "absent", "present", "extra row")
+        )
+    columns = [
+        c
+        for c in expected.columns
+        if c in got.columns and c not in keys and not is_timing_column(c)
+    ]
     for key in sorted(exp_rows.keys() & got_rows.keys()):
         e_row, g_row = expected.iloc[exp_rows[key]], got.iloc[got_rows[key]]
         tolerance = TOLERANCES.get(str(e_row.get("engine")), LOOSEST)
@@ -108,8 +116,9 @@ def compare_frames(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list
                 kind = problem
                 if column in DIVERGED_COLUMNS and _missing(e_row[column]):
                     kind = "became diverged"
-                found.append(Mismatch(name, dict(zip(keys, key)), column, e_row[column],
-                                      g_row[column], kind))
+                found.append(
+                    Mismatch(name, dict(zip(keys, key)), column, e_row[column], g_row[column], kind)
+                )
     return found
 
 
@@ -149,16 +158,25 @@ def compare_dirs(reference: Path, candidate: Path) -> list[Mismatch]:
 
 def format_diff(mismatches: list[Mismatch], limit: int = 60) -> str:
     """A readable diff: suite, variant, seed, metric, expected, got, relative difference."""
-    header = ("table", "suite", "variant", "seed", "metric", "expected", "got", "rel. diff",
-              "what")
+    header = ("table", "suite", "variant", "seed", "metric", "expected", "got", "rel. diff", "what")
     rows = []
     for m in mismatches[:limit]:
         rel = m.rel_diff
-        rows.append((m.table, *m.where(), m.metric, _short(m.expected), _short(m.got),
-                     "" if rel is None else f"{rel:.2e}", m.kind))
+        rows.append(
+            (
+                m.table,
+                *m.where(),
+                m.metric,
+                _short(m.expected),
+                _short(m.got),
+                "" if rel is None else f"{rel:.2e}",
+                m.kind,
+            )
+        )
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-             for row in (header, *rows)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in (header, *rows)
+    ]
     if len(mismatches) > limit:
         lines.append(f"... and {len(mismatches) - limit} more")
     return "\n".join(lines)
@@ -186,7 +204,10 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     with open(log, "w") as handle:
         done = subprocess.run(
             [sys.executable, "-m", "snakemake", "--cores", str(cores), "aggregate"],
-            cwd=workdir, stdout=handle, stderr=subprocess.STDOUT, check=False,
+            cwd=workdir,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
     if done.returncode != 0:
         print(f"FAILED: the pipeline did not run to the tables; see {log}")
@@ -195,12 +216,16 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     seconds = time.perf_counter() - start
     report = workdir / "diff.txt"
     if not mismatches:
-        text = (f"OK: the regenerated metrics match the reference {reference} "
-                f"({len(TABLES) - len(TIMING_TABLES)} tables, {seconds:.0f} s).")
+        text = (
+            f"OK: the regenerated metrics match the reference {reference} "
+            f"({len(TABLES) - len(TIMING_TABLES)} tables, {seconds:.0f} s)."
+        )
     else:
         runs = affected_runs(mismatches)
-        text = (f"MISMATCH: {len(mismatches)} difference(s) from the reference {reference}, "
-                f"in {len(runs)} run(s): {', '.join(runs) or '-'}\n\n{format_diff(mismatches)}")
+        text = (
+            f"MISMATCH: {len(mismatches)} difference(s) from the reference {reference}, "
+            f"in {len(runs)} run(s): {', '.join(runs) or '-'}\n\n{format_diff(mismatches)}"
+        )
     report.write_text(text + "\n")
     print(text)
     return 1 if mismatches else 0
@@ -234,9 +259,15 @@ def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]
         "count": len(rows),
         "runs": affected_runs(rows),
         "rows": [
-            {"table": m.table, "where": " / ".join(m.where()), "metric": m.metric,
-             "expected": _short(m.expected), "got": _short(m.got),
-             "rel_diff": m.rel_diff, "kind": m.kind}
+            {
+                "table": m.table,
+                "where": " / ".join(m.where()),
+                "metric": m.metric,
+                "expected": _short(m.expected),
+                "got": _short(m.got),
+                "rel_diff": m.rel_diff,
+                "kind": m.kind,
+            }
             for m in rows[:limit]
         ],
     }
@@ -245,14 +276,25 @@ def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]
 def _git_show(path: Path) -> str | None:
     """The committed (HEAD) text of a file, or None outside git or if never committed."""
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent,
-                             capture_output=True, text=True, timeout=10, check=False)
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         if top.returncode != 0:
             return None
         relative = path.resolve().relative_to(Path(top.stdout.strip()).resolve())
-        shown = subprocess.run(["git", "show", f"HEAD:{relative.as_posix()}"],
-                               cwd=top.stdout.strip(), capture_output=True, text=True,
-                               timeout=30, check=False)
+        shown = subprocess.run(
+            ["git", "show", f"HEAD:{relative.as_posix()}"],
+            cwd=top.stdout.strip(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
     return shown.stdout if shown.returncode == 0 else None

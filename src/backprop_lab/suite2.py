@@ -77,7 +77,9 @@ def gradient_check(settings: dict[str, Any]) -> list[dict[str, Any]]:
     # so both dtypes are compared with the float64 finite differences: the reference.
     finite_diff = numerical_grads(
         lambda p: NumpyEngine(spec, p).loss_and_grads(x, y)[0],
-        params64, eps=settings["fd_eps"], order=settings["fd_order"],
+        params64,
+        eps=settings["fd_eps"],
+        order=settings["fd_order"],
     )
     rows = []
     for dtype in DTYPES:
@@ -95,11 +97,17 @@ def gradient_check(settings: dict[str, Any]) -> list[dict[str, Any]]:
                 # analytic gradients are held to their relative error alone
                 floor = settings["noise_floor"] if "finite_diff" in (a, b) else 0.0
                 for row in compare_grads(_slice(grads[a], s), _slice(grads[b], s), floor):
-                    rows.append({
-                        "dtype": dtype, "seed": seed, "comparison": f"{a} vs {b}", **row,
-                        "threshold": threshold, "noise_floor": floor,
-                        "passed": row["max_rel_error"] < threshold,
-                    })
+                    rows.append(
+                        {
+                            "dtype": dtype,
+                            "seed": seed,
+                            "comparison": f"{a} vs {b}",
+                            **row,
+                            "threshold": threshold,
+                            "noise_floor": floor,
+                            "passed": row["max_rel_error"] < threshold,
+                        }
+                    )
     return rows
 
 

@@ -63,8 +63,12 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
     part[test] = "test"
     result.update(
         seeds=seeds,
-        points={"x1": X[:, 0].tolist(), "x2": X[:, 1].tolist(),
-                "label": labels[:, 0].astype(int).tolist(), "part": part.tolist()},
+        points={
+            "x1": X[:, 0].tolist(),
+            "x2": X[:, 1].tolist(),
+            "label": labels[:, 0].astype(int).tolist(),
+            "part": part.tolist(),
+        },
         outputs=to_json(outputs),
         grid={"values": g.tolist(), "outputs": to_json(grid_outputs)},
         threshold=THRESHOLD,

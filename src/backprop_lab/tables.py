@@ -48,28 +48,79 @@ TABLES = {
     "suite1_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
     "suite1_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
     "run_times": ("run_id", "engine", "seconds", "seconds_per_step"),
-    "suite2_gradients": ("run_id", "axis", "changed", "hidden", "hidden_activation",
-                         "output_activation", "loss_function", "dtype", "seed", "layer", "param",
-                         "comparison", "max_abs_diff", "max_rel_error", "threshold", "passed"),
-    "suite2_summary": ("run_id", "axis", "changed", "engine", "seed", "final_loss",
-                       "diverged_epoch", "gradcheck_passed"),
+    "suite2_gradients": (
+        "run_id",
+        "axis",
+        "changed",
+        "hidden",
+        "hidden_activation",
+        "output_activation",
+        "loss_function",
+        "dtype",
+        "seed",
+        "layer",
+        "param",
+        "comparison",
+        "max_abs_diff",
+        "max_rel_error",
+        "threshold",
+        "passed",
+    ),
+    "suite2_summary": (
+        "run_id",
+        "axis",
+        "changed",
+        "engine",
+        "seed",
+        "final_loss",
+        "diverged_epoch",
+        "gradcheck_passed",
+    ),
     "suite2_curves": ("run_id", "engine", "seed", "epoch", "loss"),
-    "suite3_summary": ("run_id", "axis", "variant", "changed", "task", "engine", "hidden",
-                       "activation", "lr", "test_fraction", "seed", "epochs_run", "stop_reason",
-                       "diverged_epoch", "final_loss", "train_accuracy", "test_accuracy"),
+    "suite3_summary": (
+        "run_id",
+        "axis",
+        "variant",
+        "changed",
+        "task",
+        "engine",
+        "hidden",
+        "activation",
+        "lr",
+        "test_fraction",
+        "seed",
+        "epochs_run",
+        "stop_reason",
+        "diverged_epoch",
+        "final_loss",
+        "train_accuracy",
+        "test_accuracy",
+    ),
     "timing": ("network", "widths", "engine", "repeats", "median_seconds_per_step"),
 }
 # Large tables (every epoch, every point, the boundary grid) in results/tables/.
 LARGE_TABLES = {
     "suite3_curves": ("run_id", "seed", "epoch", "loss"),
-    "suite3_predictions": ("run_id", "seed", "point", "x1", "x2", "label", "part", "output",
-                           "predicted", "correct"),
+    "suite3_predictions": (
+        "run_id",
+        "seed",
+        "point",
+        "x1",
+        "x2",
+        "label",
+        "part",
+        "output",
+        "predicted",
+        "correct",
+    ),
     "suite3_grid": ("run_id", "seed", "x1", "x2", "output"),
 }
 
 
 def load_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
-    return {name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in TABLES.items()}
+    return {
+        name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in TABLES.items()
+    }
 
 
 # The columns that name a row: the reproduction check matches rows by them.

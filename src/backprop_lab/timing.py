@@ -50,10 +50,17 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
                 times[e].append((time.perf_counter() - start) / n)
         for e in ENGINE_ORDER:
             t = np.array(times[e])
-            rows.append({
-                "network": name, "widths": "-".join(str(w) for w in spec.widths),
-                "n_params": spec.n_params, "engine": e, "repeats": len(t),
-                "steps_per_repeat": n, "median_seconds_per_step": float(np.median(t)),
-                "min_seconds_per_step": float(t.min()), "max_seconds_per_step": float(t.max()),
-            })
+            rows.append(
+                {
+                    "network": name,
+                    "widths": "-".join(str(w) for w in spec.widths),
+                    "n_params": spec.n_params,
+                    "engine": e,
+                    "repeats": len(t),
+                    "steps_per_repeat": n,
+                    "median_seconds_per_step": float(np.median(t)),
+                    "min_seconds_per_step": float(t.min()),
+                    "max_seconds_per_step": float(t.max()),
+                }
+            )
     return {"timing": rows}

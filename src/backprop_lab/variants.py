@@ -54,9 +54,13 @@ def _deepest(error: Any) -> Any:
         # this level is not the one the user meant: an axis without `grid` is a mapping
         # of variants, so report what is wrong with those, not that `grid` is missing.
         meant = [
-            errs for errs in branches.values()
-            if not any(e.validator in ("required", "not")
-                       and len(e.absolute_path) == len(error.absolute_path) for e in errs)
+            errs
+            for errs in branches.values()
+            if not any(
+                e.validator in ("required", "not")
+                and len(e.absolute_path) == len(error.absolute_path)
+                for e in errs
+            )
         ]
         candidates = [e for errs in (meant or branches.values()) for e in errs]
         error = max(candidates, key=lambda e: (len(e.absolute_path), -len(e.message)))
@@ -77,7 +81,9 @@ def _check_grid_values(config: dict[str, Any], schema: dict[str, Any]) -> None:
                 for i, value in enumerate(values):
                     for error in validator.iter_errors({key: value}):
                         raise ConfigError(
-                            _describe(_deepest(error), schema, (suite, "axes", axis, "grid", key, i))
+                            _describe(
+                                _deepest(error), schema, (suite, "axes", axis, "grid", key, i)
+                            )
                         )
 
 
@@ -110,8 +116,12 @@ def _describe(error: Any, schema: dict[str, Any], at: tuple[Any, ...] | None = N
 
 
 _TYPE_NAMES = {
-    "integer": "an integer", "number": "a number", "string": "a string (text)",
-    "object": "a mapping of keys to values", "array": "a list", "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string (text)",
+    "object": "a mapping of keys to values",
+    "array": "a list",
+    "boolean": "true or false",
 }
 
 
@@ -195,8 +205,15 @@ def _suite1_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return runs
 
 
-SUITE2_WIDE = ("n_samples", "data_seed", "check_sample", "fd_eps", "fd_order", "noise_floor",
-               "threshold")
+SUITE2_WIDE = (
+    "n_samples",
+    "data_seed",
+    "check_sample",
+    "fd_eps",
+    "fd_order",
+    "noise_floor",
+    "threshold",
+)
 
 
 def _suite2_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -258,8 +275,12 @@ def _timing_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """One job times both engines on every configured network, side by side."""
     timing = config["timing"]
     settings = {
-        **timing, "suite": "timing", "axis": "engines", "variant": "numpy_vs_torch",
-        "changed": [], "seeds": None,
+        **timing,
+        "suite": "timing",
+        "axis": "engines",
+        "variant": "numpy_vs_torch",
+        "changed": [],
+        "seeds": None,
     }
     return {"timing/engines/numpy_vs_torch": settings}
 
@@ -345,7 +366,7 @@ def figure_labels(name: str) -> dict[str, str]:
     """Category, kind (its caption file) and axis of a figure, for Snakemake's report."""
     for prefix, category, kind in _FIGURE_KINDS:
         if name.startswith(prefix):
-            axis = name[len(prefix):] if prefix.endswith("_") else "-"
+            axis = name[len(prefix) :] if prefix.endswith("_") else "-"
             return {"category": category, "kind": kind, "axis": axis}
     raise ValueError(f"figure {name!r} has no kind in _FIGURE_KINDS")
 
