@@ -276,25 +276,32 @@ def test_cases_are_distinct() -> None:
 
 @pytest.fixture(scope="module")
 def rejections(ran_copy: tuple[Path, dict]) -> dict[str, tuple[int, str, bool]]:
-    """Each malformed config through the real `snakemake -n`, each in its own copy of the
-    run pipeline, a few at a time: case id -> (exit status, output, files unchanged)."""
+    """Each malformed config through the real `snakemake -n` in a copy of the run pipeline:
+    case id -> (exit status, output, files unchanged). Two copies work through the cases
+    side by side; only config/config.yaml changes between cases, never results/ or reports/.
+    """
     work, before = ran_copy
+    workers = 2
 
-    def attempt(case: Case) -> tuple[int, str, bool]:
-        name, edit, _ = case
-        config = copy.deepcopy(TINY)
-        edit(config)
+    def attempt_all(worker: int) -> list[tuple[str, tuple[int, str, bool]]]:
         # copy2 keeps every mtime, so the snapshot of the copy equals the original's
-        dest = work.parent / f"case-{name}"
+        dest = work.parent / f"worker-{worker}"
         shutil.copytree(work, dest, symlinks=True)
-        (dest / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        done = snakemake(dest, "-n", "--cores", "1", check=False, timeout=300)
-        unchanged = _snapshot(dest) == before
+        config_file = dest / "config" / "config.yaml"
+        results = []
+        for name, edit, _ in CASES[worker::workers]:
+            config = copy.deepcopy(TINY)
+            edit(config)
+            config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+            done = snakemake(dest, "-n", "--cores", "1", check=False, timeout=300)
+            results.append(
+                (name, (done.returncode, done.stdout + done.stderr, _snapshot(dest) == before))
+            )
         shutil.rmtree(dest)
-        return done.returncode, done.stdout + done.stderr, unchanged
+        return results
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return dict(zip([c[0] for c in CASES], pool.map(attempt, CASES)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pair for chunk in pool.map(attempt_all, range(workers)) for pair in chunk)
 
 
 @pytest.mark.parametrize("name, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])

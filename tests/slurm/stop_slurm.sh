@@ -52,5 +52,12 @@ if [ -e "$mp" ]; then
         log "removing stale $mp"; rm -f "$mp"
     fi
 fi
+# Remove the slurm.conf we wrote: with a config but no controller, every `scontrol` call
+# (the Slurm executor plugin makes one whenever Snakemake loads it, i.e. on every
+# snakemake run) waits ~9 s for a controller that is not there.
+CONF=/etc/slurm/slurm.conf
+if [ -e "$CONF" ] && grep -qF "# managed-by: backprop-lab tests/slurm/start_slurm.sh" "$CONF"; then
+    log "removing $CONF (written by start_slurm.sh)"; rm -f "$CONF"
+fi
 log "done"
 exit 0
