@@ -22,9 +22,22 @@ def imported_modules(settings: dict, tmp_path: Path) -> set[str]:
     path = tmp_path / "settings.json"
     path.write_text(json.dumps(settings))
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "backprop_lab.cli", "train",
-         "--settings", str(path), "--output", str(tmp_path / "run.json")],
-        capture_output=True, text=True, check=True, timeout=300,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "backprop_lab.cli",
+            "train",
+            "--settings",
+            str(path),
+            "--output",
+            str(tmp_path / "run.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
     )
     names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)", done.stderr, re.MULTILINE)
@@ -32,11 +45,13 @@ def imported_modules(settings: dict, tmp_path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("suite", ["suite1", "suite3"])
-def test_a_numpy_training_job_imports_no_torch_pandas_matplotlib(suite: str,
-                                                                 tmp_path: Path) -> None:
+def test_a_numpy_training_job_imports_no_torch_pandas_matplotlib(
+    suite: str, tmp_path: Path
+) -> None:
     runs = expand_variants(load_test_config())
-    run_id, settings = next((r, s) for r, s in runs.items()
-                            if s["suite"] == suite and s["engine"] == "numpy")
+    run_id, settings = next(
+        (r, s) for r, s in runs.items() if s["suite"] == suite and s["engine"] == "numpy"
+    )
     modules = imported_modules(settings, tmp_path)
     assert "numpy" in modules  # the measurement sees imports at all
     assert not modules & HEAVY, (run_id, modules & HEAVY)
@@ -54,6 +69,10 @@ def test_training_jobs_pin_their_threads(test_run: Path) -> None:
     commands = [line for line in done.stdout.splitlines() if "backprop_lab.cli train" in line]
     assert len(commands) == len(expand_variants(load_test_config()))
     for command in commands:
-        for var in ("OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1",
-                    "BACKPROP_LAB_THREADS=1"):
+        for var in (
+            "OMP_NUM_THREADS=1",
+            "OPENBLAS_NUM_THREADS=1",
+            "MKL_NUM_THREADS=1",
+            "BACKPROP_LAB_THREADS=1",
+        ):
             assert var in command
