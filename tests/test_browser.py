@@ -1,8 +1,8 @@
 """The HTML report in a real browser: Debian's chromium, driven headless by Playwright.
 
-Set-up: `bash tests/browser/install_chromium.sh` and `pip install -r
-tests/browser-requirements.txt` (never `playwright install`: its browser download does
-not work here; the test launches /usr/bin/chromium). Outside CI the test skips when
+Set-up: `bash tests/browser/install_chromium.sh` (`make test` runs it); playwright is
+pinned in requirements.lock (never `playwright install`: its browser download does not
+work here; the test launches /usr/bin/chromium). Outside CI the test skips when
 chromium is missing; in CI (`CI` set) it must run.
 """
 

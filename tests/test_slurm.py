@@ -54,7 +54,7 @@ def _why_skip() -> str | None:
     if shutil.which("apt-get") is None:
         return "needs apt-get to install slurm-wlm and munge (Debian/Ubuntu)"
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        return "snakemake-executor-plugin-slurm is not installed (tests/slurm/requirements.txt)"
+        return "snakemake-executor-plugin-slurm is not installed (pinned in requirements.lock)"
     return None
 
 
