@@ -244,22 +244,6 @@ def run_times(runs: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
 SUITE1_REQUIRED = ("loss", "weights", "weights_initial", "checkpoints", "diverged")
 
 
-def _identity(settings: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        "suite": settings["suite"],
-        "axis": settings["axis"],
-        "variant": settings["variant"],
-        "run_id": f"{settings['suite']}/{settings['axis']}/{settings['variant']}",
-    }
-    for key in SETTING_COLUMNS:
-        row["loss_function" if key == "loss" else key] = settings.get(key)
-    row["changed"] = ",".join(settings.get("changed", []))
-    row["settings_key"] = settings_digest(
-        {k: v for k, v in settings.items() if k not in ("axis", "variant", "changed")}
-    )
-    return row
-
-
 def _replicas(settings: dict[str, Any]) -> list[int | None]:
     return list(settings["seeds"]) if settings.get("seeds") else [None]
 
@@ -268,7 +252,7 @@ def suite1_tables(runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame,
     summary_rows, checkpoint_rows, round_frames = [], [], []
     for _path, run in runs:
         settings, result = run["settings"], run["result"]
-        ident = _identity(settings)
+        ident = _ident(settings, SETTING_COLUMNS)
         for s, seed in enumerate(_replicas(settings)):
             seed_info = {"seed": seed, "seed_key": "-" if seed is None else str(seed)}
             loss = np.array(result["loss"][s], dtype=float)  # None (diverged) -> nan

@@ -14,6 +14,8 @@ rule aggregate:
         tables=SUMMARY_TABLES,
         rounds=ROUNDS_TABLE,
         large=LARGE_TABLES,
+    conda:
+        "../../environment.yml"
     log:
         "logs/aggregate.log",
     shell:

@@ -78,9 +78,9 @@ for _run_id, _settings in RUNS.items():
 REPORT_SETTINGS = "results/settings/report.json"
 write_if_changed(REPORT_SETTINGS, report_params(config))
 
-# Rules run the package's command line with the repository's own source.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
-CLI = f"{shlex.quote(sys.executable)} -m backprop_lab.cli"
+# Rules run the package's command line with this checkout's own source (whatever the
+# caller's PYTHONPATH holds); the command holds paths only, never config text.
+CLI = f"PYTHONPATH={shlex.quote(SRC)} {shlex.quote(sys.executable)} -m backprop_lab.cli"
 THREADS_ENV = (
     "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
     "BACKPROP_LAB_THREADS={threads}"

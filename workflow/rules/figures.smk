@@ -22,6 +22,8 @@ rule figures:
             )
             for path, labels in zip(FIGURES, FIGURE_LABELS)
         ],
+    conda:
+        "../../environment.yml"
     log:
         "logs/figures.log",
     shell:

@@ -15,6 +15,8 @@ rule report:
         html=REPORT_OUTPUTS[1],
     params:
         settings=report_params(config),
+    conda:
+        "../../environment.yml"
     log:
         "logs/report.log",
     shell:

@@ -5,6 +5,8 @@
 
 
 rule reproduce:
+    conda:
+        "../../environment.yml"
     log:
         "logs/reproduce.log",
     threads: 4  # Snakemake caps it at --cores

@@ -9,6 +9,8 @@ rule train:
         "results/runs/{suite}/{axis}/{variant}.json",
     params:
         settings=settings_of,
+    conda:
+        "../../environment.yml"
     log:
         "logs/train/{suite}/{axis}/{variant}.log",
     benchmark:
