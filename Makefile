@@ -1,6 +1,7 @@
 # backprop-lab: the two commands of the README, and a few more.
 #   make report   set up .venv (pinned), then run the whole pipeline -> reports/
-#   make test     set up .venv (pinned), then run every test (what CI runs)
+#   make test     set up .venv (pinned), then run every test and the reproduction check
+#                 against the committed reference (what CI runs)
 PYTHON ?= python3
 CORES ?= 4
 VENV := .venv
@@ -17,6 +18,7 @@ test: $(INSTALLED)
 	$(BIN)/pytest
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
+	$(BIN)/snakemake --cores $(CORES) reproduce
 
 # Regenerate the metrics from scratch and compare them with the committed reference.
 check: $(INSTALLED)
