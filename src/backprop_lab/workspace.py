@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-# What a copy needs: the wiring, the package, the config and the profiles.
-PIPELINE = ("Snakefile", "workflow", "src", "config", "profiles")
+# What a copy needs: the wiring, the package, the config, the profiles, and the
+# environment every rule names (Snakemake records it with each job).
+PIPELINE = ("Snakefile", "workflow", "src", "config", "profiles", "environment.yml")
 
 
 def copy_pipeline(source: Path, dest: Path) -> Path:
