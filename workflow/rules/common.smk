@@ -79,8 +79,12 @@ REPORT_SETTINGS = "results/settings/report.json"
 write_if_changed(REPORT_SETTINGS, report_params(config))
 
 # Rules run the package's command line with this checkout's own source (whatever the
-# caller's PYTHONPATH holds); the command holds paths only, never config text.
-CLI = f"PYTHONPATH={shlex.quote(SRC)} {shlex.quote(sys.executable)} -m backprop_lab.cli"
+# caller's PYTHONPATH holds); the command holds paths only, never config text. The source
+# path is relative, like the code inputs: a moved or copied checkout reruns nothing.
+CLI = (
+    f"PYTHONPATH={shlex.quote(os.path.relpath(SRC))} "
+    f"{shlex.quote(sys.executable)} -m backprop_lab.cli"
+)
 THREADS_ENV = (
     "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
     "BACKPROP_LAB_THREADS={threads}"
