@@ -182,29 +182,42 @@ def _value_name(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "", text)
 
 
-def _suite1_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    suite = config["suite1"]
+def _suite_variants(
+    config: dict[str, Any], name: str, complete: Any, ignore: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Every point of every axis of one suite: the baseline, the point's overrides, then
+    `complete(settings, axis, variant)` adds what the suite's jobs need besides."""
+    suite = config[name]
+    base = suite["baseline"]
     runs = {}
     for axis, points in suite["axes"].items():
         for variant, overrides in _axis_points(points).items():
-            settings = {**suite["baseline"], **overrides}
-            random_init = settings["init"] in ("normal", "uniform")
+            settings = {**base, **overrides}
             settings.pop("label", None)  # wording only: it must not rerun training
-            settings.update(
-                suite="suite1",
-                axis=axis,
-                variant=variant,
-                changed=sorted(k for k in settings if settings[k] != suite["baseline"].get(k)),
-                x=list(suite["x"]),
-                y=list(suite["y"]),
-                weights=list(suite["weights"]),
-                checkpoints=sorted(set(suite["checkpoints"]) | {1}),
-                seeds=list(config["seeds"]) if random_init else None,
-            )
-            runs[f"suite1/{axis}/{variant}"] = settings
+            complete(settings, axis, variant)
+            changed = (k for k in settings if k not in ignore and settings[k] != base.get(k))
+            settings.update(suite=name, axis=axis, variant=variant, changed=sorted(changed))
+            runs[f"{name}/{axis}/{variant}"] = settings
     return runs
 
 
+def _suite1_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    suite = config["suite1"]
+
+    def complete(settings: dict[str, Any], axis: str, variant: str) -> None:
+        random_init = settings["init"] in ("normal", "uniform")
+        settings.update(
+            x=list(suite["x"]),
+            y=list(suite["y"]),
+            weights=list(suite["weights"]),
+            checkpoints=sorted(set(suite["checkpoints"]) | {1}),
+            seeds=list(config["seeds"]) if random_init else None,
+        )
+
+    return _suite_variants(config, "suite1", complete, ignore=SUITE1_WIDE)
+
+
+SUITE1_WIDE = ("x", "y", "weights", "checkpoints", "seeds")
 SUITE2_WIDE = (
     "n_samples",
     "data_seed",
@@ -220,21 +233,11 @@ def _suite2_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Suite 2: every variant checks its gradients and trains, over the configured seeds
     (the initialisation is random); the data set and the check's settings are suite-wide."""
     suite = config["suite2"]
-    runs = {}
-    for axis, points in suite["axes"].items():
-        for variant, overrides in _axis_points(points).items():
-            settings = {**suite["baseline"], **overrides}
-            settings.pop("label", None)
-            settings.update(
-                suite="suite2",
-                axis=axis,
-                variant=variant,
-                changed=sorted(k for k in settings if settings[k] != suite["baseline"].get(k)),
-                seeds=list(config["seeds"]),
-                **{k: suite[k] for k in SUITE2_WIDE},
-            )
-            runs[f"suite2/{axis}/{variant}"] = settings
-    return runs
+
+    def complete(settings: dict[str, Any], axis: str, variant: str) -> None:
+        settings.update(seeds=list(config["seeds"]), **{k: suite[k] for k in SUITE2_WIDE})
+
+    return _suite_variants(config, "suite2", complete, ignore=("seeds", *SUITE2_WIDE))
 
 
 def _suite3_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -243,32 +246,24 @@ def _suite3_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     Each task has its own baseline, so ``changed`` never lists ``task``: the XOR run
     with lr 0.1 and the linear run with lr 0.1 both changed ``lr`` only."""
     suite = config["suite3"]
-    base = suite["baseline"]
-    runs = {}
-    for axis, points in suite["axes"].items():
-        for variant, overrides in _axis_points(points).items():
-            settings = {**base, **overrides}
-            settings.pop("label", None)
-            layers, units = settings.pop("layers", None), settings.pop("units", None)
-            if layers is not None:
-                if int(layers) > len(suite["width_pool"]):
-                    raise ConfigError(
-                        f"config key suite3.axes.{axis}.{variant}.layers: {layers} layers need "
-                        f"{layers} widths, but suite3.width_pool has {len(suite['width_pool'])}"
-                    )
-                settings["hidden"] = list(suite["width_pool"][: int(layers)])
-            if units is not None:
-                settings["hidden"] = [int(units)]
-            settings.update(
-                suite="suite3",
-                axis=axis,
-                variant=variant,
-                changed=sorted(k for k in settings if k != "task" and settings[k] != base.get(k)),
-                grid_points=suite["grid_points"],
-                seeds=list(config["seeds"]),  # the initialisation is always random
-            )
-            runs[f"suite3/{axis}/{variant}"] = settings
-    return runs
+
+    def complete(settings: dict[str, Any], axis: str, variant: str) -> None:
+        layers, units = settings.pop("layers", None), settings.pop("units", None)
+        if layers is not None:
+            if int(layers) > len(suite["width_pool"]):
+                raise ConfigError(
+                    f"config key suite3.axes.{axis}.{variant}.layers: {layers} layers need "
+                    f"{layers} widths, but suite3.width_pool has {len(suite['width_pool'])}"
+                )
+            settings["hidden"] = list(suite["width_pool"][: int(layers)])
+        if units is not None:
+            settings["hidden"] = [int(units)]
+        settings.update(
+            grid_points=suite["grid_points"],
+            seeds=list(config["seeds"]),  # the initialisation is always random
+        )
+
+    return _suite_variants(config, "suite3", complete, ignore=("task", "grid_points", "seeds"))
 
 
 def _timing_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
