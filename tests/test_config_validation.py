@@ -20,11 +20,11 @@ import pytest
 import yaml
 from conftest import ROOT, copy_pipeline, load_test_config, snakemake
 
-from backprop_lab.variants import ConfigError, validate_config
+from backprop_lab.configuration import ConfigError, validate_config
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
-TINY_SUITE1: dict[str, Any] = {
+TINY_HAND_222: dict[str, Any] = {
     "x": [0.5, 0.3],
     "y": [0.23, -0.07],
     "weights": [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8],
@@ -50,8 +50,8 @@ TINY_SUITE1: dict[str, Any] = {
 def tiny_config() -> dict[str, Any]:
     """The test config cut down to a few numpy jobs: suite 1 above, one variant per other suite."""
     config = load_test_config()
-    config.update(report={"title": "Tiny"}, seeds=[0], suite1=copy.deepcopy(TINY_SUITE1))
-    for suite in ("suite2", "suite3"):
+    config.update(report={"title": "Tiny"}, seeds=[0], hand_222=copy.deepcopy(TINY_HAND_222))
+    for suite in ("gradient_equality", "classification"):
         if suite in config:
             config[suite]["axes"] = {"engine": {"numpy": {"engine": "numpy"}}}
     return config
@@ -61,11 +61,11 @@ TINY = tiny_config()
 
 
 def _base(c: dict) -> dict:
-    return c["suite1"]["baseline"]
+    return c["hand_222"]["baseline"]
 
 
 def _variant(c: dict) -> dict:
-    return c["suite1"]["axes"]["engine"]["numpy"]
+    return c["hand_222"]["axes"]["engine"]["numpy"]
 
 
 # (case id, edit of the valid config, strings the message must contain:
@@ -75,77 +75,77 @@ CASES: list[Case] = [
     (
         "typo-top-level-key",
         lambda c: c.update(seed=[0]),
-        ("(top level)", "'seed'", "allowed keys: report, seeds, suite1"),
+        ("(top level)", "'seed'", "allowed keys: classification, gradient_equality, hand_222, report, seeds"),
     ),
     (
         "typo-baseline-key",
         lambda c: _base(c).update(stpe=0.5),
-        ("suite1.baseline", "'stpe'", "allowed keys:", "step"),
+        ("hand_222.baseline", "'stpe'", "allowed keys:", "step"),
     ),
     (
         "typo-variant-key",
         lambda c: _variant(c).update(hiden_activation="relu"),
-        ("suite1.axes.engine.numpy", "'hiden_activation'", "hidden_activation"),
+        ("hand_222.axes.engine.numpy", "'hiden_activation'", "hidden_activation"),
     ),
     (
         "step-zero",
         lambda c: _base(c).update(step=0),
-        ("suite1.baseline.step", "0 is not allowed", "greater than 0"),
+        ("hand_222.baseline.step", "0 is not allowed", "greater than 0"),
     ),
     (
         "step-negative",
         lambda c: _base(c).update(step=-1.5),
-        ("suite1.baseline.step", "-1.5", "greater than 0"),
+        ("hand_222.baseline.step", "-1.5", "greater than 0"),
     ),
     (
         "step-text",
         lambda c: _base(c).update(step="fast"),
-        ("suite1.baseline.step", "'fast'", "a number"),
+        ("hand_222.baseline.step", "'fast'", "a number"),
     ),
     (
         "rounds-zero",
         lambda c: _base(c).update(rounds=0),
-        ("suite1.baseline.rounds", "0 is not allowed", "at least 1"),
+        ("hand_222.baseline.rounds", "0 is not allowed", "at least 1"),
     ),
     (
         "rounds-fraction",
         lambda c: _base(c).update(rounds=2.5),
-        ("suite1.baseline.rounds", "2.5", "an integer"),
+        ("hand_222.baseline.rounds", "2.5", "an integer"),
     ),
     (
         "unknown-activation",
         lambda c: _base(c).update(hidden_activation="softplus"),
-        ("suite1.baseline.hidden_activation", "'softplus'", "sigmoid, relu, tanh, identity"),
+        ("hand_222.baseline.hidden_activation", "'softplus'", "sigmoid, relu, tanh, identity"),
     ),
     (
         "unknown-loss",
         lambda c: _base(c).update(loss="l2"),
-        ("suite1.baseline.loss", "'l2'", "half_sse"),
+        ("hand_222.baseline.loss", "'l2'", "half_sse"),
     ),
     (
         "unknown-engine",
         lambda c: _variant(c).update(engine="jax"),
-        ("suite1.axes.engine.numpy.engine", "'jax'", "numpy, torch"),
+        ("hand_222.axes.engine.numpy.engine", "'jax'", "numpy, torch"),
     ),
     (
         "unknown-init",
         lambda c: _base(c).update(init="xavier"),
-        ("suite1.baseline.init", "'xavier'", "specified, zeros, normal, uniform"),
+        ("hand_222.baseline.init", "'xavier'", "specified, zeros, normal, uniform"),
     ),
     (
         "seven-weights",
-        lambda c: c["suite1"].update(weights=[0.1] * 7),
-        ("suite1.weights", "[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]", "exactly 8"),
+        lambda c: c["hand_222"].update(weights=[0.1] * 7),
+        ("hand_222.weights", "[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]", "exactly 8"),
     ),
     (
         "nine-weights",
-        lambda c: c["suite1"].update(weights=[0.1] * 9),
-        ("suite1.weights", "0.1]", "exactly 8"),
+        lambda c: c["hand_222"].update(weights=[0.1] * 9),
+        ("hand_222.weights", "0.1]", "exactly 8"),
     ),
     (
         "weight-text",
-        lambda c: c["suite1"]["weights"].__setitem__(3, "w4"),
-        ("suite1.weights.3", "'w4'", "a number"),
+        lambda c: c["hand_222"]["weights"].__setitem__(3, "w4"),
+        ("hand_222.weights.3", "'w4'", "a number"),
     ),
     ("seed-negative", lambda c: c.update(seeds=[0, -1]), ("seeds.1", "-1", "at least 0")),
     ("seed-fraction", lambda c: c.update(seeds=[1.5]), ("seeds.0", "1.5", "an integer")),
@@ -156,18 +156,18 @@ CASES: list[Case] = [
     ),
     (
         "axis-name-escapes-results",
-        lambda c: c["suite1"]["axes"].update({"../evil": {"a": {}}}),
-        ("suite1.axes", "'../evil'", "not a safe name"),
+        lambda c: c["hand_222"]["axes"].update({"../evil": {"a": {}}}),
+        ("hand_222.axes", "'../evil'", "not a safe name"),
     ),
     (
         "variant-name-escapes-results",
-        lambda c: c["suite1"]["axes"]["engine"].update({"../../etc": {}}),
-        ("suite1.axes.engine", "'../../etc'", "not a safe name"),
+        lambda c: c["hand_222"]["axes"]["engine"].update({"../../etc": {}}),
+        ("hand_222.axes.engine", "'../../etc'", "not a safe name"),
     ),
     (
         "variant-name-with-space",
-        lambda c: c["suite1"]["axes"]["engine"].update({"a b": {}}),
-        ("suite1.axes.engine", "'a b'", "not a safe name"),
+        lambda c: c["hand_222"]["axes"]["engine"].update({"a b": {}}),
+        ("hand_222.axes.engine", "'a b'", "not a safe name"),
     ),
     (
         "empty-title",
@@ -177,53 +177,53 @@ CASES: list[Case] = [
     (
         "missing-rounds",
         lambda c: _base(c).pop("rounds"),
-        ("suite1.baseline", "'rounds'", "required"),
+        ("hand_222.baseline", "'rounds'", "required"),
     ),
     (
         "checkpoint-zero",
-        lambda c: c["suite1"].update(checkpoints=[0]),
-        ("suite1.checkpoints.0", "0 is not allowed", "at least 1"),
+        lambda c: c["hand_222"].update(checkpoints=[0]),
+        ("hand_222.checkpoints.0", "0 is not allowed", "at least 1"),
     ),
     (
         "grid-value-negative-step",
-        lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(step=[0.5, -2]),
-        ("suite1.axes.step_rounds.grid.step.1", "-2", "greater than 0"),
+        lambda c: c["hand_222"]["axes"]["step_rounds"]["grid"].update(step=[0.5, -2]),
+        ("hand_222.axes.step_rounds.grid.step.1", "-2", "greater than 0"),
     ),
     (
         "grid-unknown-key",
-        lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(stepp=[1]),
-        ("suite1.axes.step_rounds.grid", "'stepp'", "step, rounds"),
+        lambda c: c["hand_222"]["axes"]["step_rounds"]["grid"].update(stepp=[1]),
+        ("hand_222.axes.step_rounds.grid", "'stepp'", "step, rounds"),
     ),
     (
         "bce-needs-sigmoid-output",
         lambda c: _variant(c).update(loss="bce", output_activation="identity"),
-        ("suite1.axes.engine.numpy.loss", "'bce'", "output_activation must be 'sigmoid'"),
+        ("hand_222.axes.engine.numpy.loss", "'bce'", "output_activation must be 'sigmoid'"),
     ),
 ]
-if "suite2" in TINY:
+if "gradient_equality" in TINY:
     CASES += [
         (
-            "suite2-width-zero",
-            lambda c: c["suite2"]["baseline"].update(hidden=[10, 0]),
-            ("suite2.baseline.hidden.1", "0 is not allowed", "at least 1"),
+            "gradient_equality-width-zero",
+            lambda c: c["gradient_equality"]["baseline"].update(hidden=[10, 0]),
+            ("gradient_equality.baseline.hidden.1", "0 is not allowed", "at least 1"),
         ),
         (
-            "suite2-typo-key",
-            lambda c: c["suite2"].update(n_sample=3),
-            ("suite2", "'n_sample'", "n_samples"),
+            "gradient_equality-typo-key",
+            lambda c: c["gradient_equality"].update(n_sample=3),
+            ("gradient_equality", "'n_sample'", "n_samples"),
         ),
     ]
-if "suite3" in TINY:
+if "classification" in TINY:
     CASES += [
         (
-            "suite3-unknown-task",
-            lambda c: c["suite3"]["baseline"].update(task="xnor"),
-            ("suite3.baseline.task", "'xnor'", "xor, linear"),
+            "classification-unknown-task",
+            lambda c: c["classification"]["baseline"].update(task="xnor"),
+            ("classification.baseline.task", "'xnor'", "xor, linear"),
         ),
         (
-            "suite3-variant-escapes-results",
-            lambda c: c["suite3"]["axes"]["engine"].update({"../x": {}}),
-            ("suite3.axes.engine", "'../x'", "not a safe name"),
+            "classification-variant-escapes-results",
+            lambda c: c["classification"]["axes"]["engine"].update({"../x": {}}),
+            ("classification.axes.engine", "'../x'", "not a safe name"),
         ),
     ]
 if "timing" in TINY:
@@ -341,22 +341,22 @@ def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -
         # Rules across keys, which the schema cannot express: checked by validate_config.
         (
             lambda c: _variant(c).update(sigmoid_impl="hand"),
-            ("suite1.axes.engine.numpy.sigmoid_impl", "'hand'", "engine: torch"),
+            ("hand_222.axes.engine.numpy.sigmoid_impl", "'hand'", "engine: torch"),
         ),
         (
-            lambda c: c["suite1"]["axes"]["step_rounds"]["grid"].update(
+            lambda c: c["hand_222"]["axes"]["step_rounds"]["grid"].update(
                 hidden_activation=["relu", "gelu"]
             ),
-            ("suite1.axes.step_rounds.grid.hidden_activation.1", "'gelu'", "sigmoid, relu"),
+            ("hand_222.axes.step_rounds.grid.hidden_activation.1", "'gelu'", "sigmoid, relu"),
         ),
         (
             lambda c: _variant(c).update(label=5),
-            ("suite1.axes.engine.numpy.label", "5", "a string"),
+            ("hand_222.axes.engine.numpy.label", "5", "a string"),
         ),
-        (lambda c: c["suite1"]["axes"].update(empty={}), ("suite1.axes.empty", "{}", "at least 1")),
+        (lambda c: c["hand_222"]["axes"].update(empty={}), ("hand_222.axes.empty", "{}", "at least 1")),
         (
             lambda c: _base(c).update(init_std=0),
-            ("suite1.baseline.init_std", "0", "greater than 0"),
+            ("hand_222.baseline.init_std", "0", "greater than 0"),
         ),
         (lambda c: c.update(seeds=[True]), ("seeds.0", "True", "an integer")),
     ],

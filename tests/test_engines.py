@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lab.network import NetSpec, flatten_params, init_params, param_names
-from backprop_lab.numpy_engine import NumpyEngine
-from backprop_lab.torch_engine import TorchEngine
-from backprop_lab.training import train_gd, train_sgd
+from backprop_lab.core.network import NetSpec, flatten_params, init_params, param_names
+from backprop_lab.core.numpy_engine import NumpyEngine
+from backprop_lab.core.torch_engine import TorchEngine
+from backprop_lab.core.training import train_gd, train_sgd
 
 LAB_WEIGHTS = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
 X1, X2, Y1, Y2 = 0.5, 0.3, 0.23, -0.07

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from backprop_lab import functions
-from backprop_lab.functions import ACTIVATIONS, LOSSES
-from backprop_lab.gradcheck import compare_grads, numerical_grads, relative_error
-from backprop_lab.network import NetSpec, init_params
-from backprop_lab.numpy_engine import NumpyEngine
-from backprop_lab.torch_engine import TORCH_LOSSES, TorchEngine
+from backprop_lab.core import functions
+from backprop_lab.core.functions import ACTIVATIONS, LOSSES
+from backprop_lab.core.gradcheck import compare_grads, numerical_grads, relative_error
+from backprop_lab.core.network import NetSpec, init_params
+from backprop_lab.core.numpy_engine import NumpyEngine
+from backprop_lab.core.torch_engine import TORCH_LOSSES, TorchEngine
 
 # five-point central differences with h = 1e-3: truncation O(h⁴) and round-off both
 # ~1e-13, which the plain two-point stencil cannot reach on entries of size ~1e-5

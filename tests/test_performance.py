@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import load_test_config, snakemake
 
-from backprop_lab.variants import expand_variants
+from backprop_lab.configuration import expand_variants
 
 HEAVY = {"torch", "pandas", "matplotlib"}
 
@@ -44,13 +44,13 @@ def imported_modules(settings: dict, tmp_path: Path) -> set[str]:
     return {name.split(".")[0] for name in names}
 
 
-@pytest.mark.parametrize("suite", ["suite1", "suite3"])
+@pytest.mark.parametrize("suite", ["hand_222", "classification"])
 def test_a_numpy_training_job_imports_no_torch_pandas_matplotlib(
     suite: str, tmp_path: Path
 ) -> None:
     runs = expand_variants(load_test_config())
     run_id, settings = next(
-        (r, s) for r, s in runs.items() if s["suite"] == suite and s["engine"] == "numpy"
+        (r, s) for r, s in runs.items() if s["lab"] == suite and s["engine"] == "numpy"
     )
     modules = imported_modules(settings, tmp_path)
     assert "numpy" in modules  # the measurement sees imports at all
@@ -59,7 +59,7 @@ def test_a_numpy_training_job_imports_no_torch_pandas_matplotlib(
 
 def test_a_torch_training_job_does_import_torch(tmp_path: Path) -> None:
     runs = expand_variants(load_test_config())
-    settings = next(s for s in runs.values() if s["suite"] == "suite1" and s["engine"] == "torch")
+    settings = next(s for s in runs.values() if s["lab"] == "hand_222" and s["engine"] == "torch")
     assert "torch" in imported_modules(settings, tmp_path)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from conftest import load_test_config, snakemake
 
-from backprop_lab.variants import expand_variants
+from backprop_lab.configuration import expand_variants
 
 
 def test_every_variant_is_its_own_job(test_run: Path) -> None:
@@ -54,9 +54,9 @@ def test_report_has_every_section(test_run: Path) -> None:
 
 
 def test_tables_are_tidy(test_run: Path) -> None:
-    summary = pd.read_csv(test_run / "reports/tables/suite1_summary.csv")
-    checkpoints = pd.read_csv(test_run / "reports/tables/suite1_checkpoints.csv")
-    runs = {r: s for r, s in expand_variants(load_test_config()).items() if r.startswith("suite1/")}
+    summary = pd.read_csv(test_run / "reports/tables/hand_222_summary.csv")
+    checkpoints = pd.read_csv(test_run / "reports/tables/hand_222_checkpoints.csv")
+    runs = {r: s for r, s in expand_variants(load_test_config()).items() if r.startswith("hand_222/")}
     seeds = {r: (len(s["seeds"]) if s["seeds"] else 1) for r, s in runs.items()}
     assert len(summary) == sum(seeds.values())
     # one row per variant × seed × checkpoint (round 1 and the configured ones up to rounds)
@@ -86,22 +86,22 @@ def test_second_run_does_nothing(test_run: Path) -> None:
 
 
 def test_run_files_are_plain_json(test_run: Path) -> None:
-    path = test_run / "results/runs/suite1/engine/numpy.json"
+    path = test_run / "results/runs/hand_222/engine/numpy.json"
     data = json.loads(path.read_text())
     assert data["settings"]["engine"] == "numpy"
     assert len(data["result"]["loss"][0]) == data["settings"]["rounds"]
 
 
-def test_suite2_and_3_tables_and_prose(test_run: Path) -> None:
+def test_gradient_equality_and_3_tables_and_prose(test_run: Path) -> None:
     runs = expand_variants(load_test_config())
-    summary3 = pd.read_csv(test_run / "reports/tables/suite3_summary.csv")
-    suite3 = {r: s for r, s in runs.items() if r.startswith("suite3/")}
+    summary3 = pd.read_csv(test_run / "reports/tables/classification_summary.csv")
+    classification = {r: s for r, s in runs.items() if r.startswith("classification/")}
     # every seed of every variant is a row
-    assert len(summary3) == sum(len(s["seeds"]) for s in suite3.values())
+    assert len(summary3) == sum(len(s["seeds"]) for s in classification.values())
     assert set(summary3["stop_reason"]) <= {"converged", "diverged", "max_epochs"}
     diverged = summary3[summary3["stop_reason"] == "diverged"]
     assert len(diverged) and diverged["diverged_epoch"].notna().all()
-    gradients = pd.read_csv(test_run / "reports/tables/suite2_gradients.csv")
+    gradients = pd.read_csv(test_run / "reports/tables/gradient_equality_gradients.csv")
     assert gradients["passed"].all() and set(gradients["dtype"]) == {"float64", "float32"}
     timing = pd.read_csv(test_run / "reports/tables/timing.csv")
     assert set(timing["engine"]) == {"numpy", "torch"}

@@ -16,7 +16,7 @@ from conftest import ROOT, TEST_CONFIG, copy_pipeline, load_test_config, snakema
 
 from backprop_lab.reproduce import Mismatch, compare_frames, format_diff
 from backprop_lab.tables import TABLES, TIMING_TABLES
-from backprop_lab.variants import expand_variants
+from backprop_lab.configuration import expand_variants
 
 
 def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
@@ -85,17 +85,17 @@ def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, P
     uses_numpy_sigmoid = {
         r
         for r, s in runs.items()
-        if s["suite"] != "timing"
+        if s["lab"] != "timing"
         and sigmoid_in(s)
-        and (s["engine"] == "numpy" or s["suite"] == "suite2")
+        and (s["engine"] == "numpy" or s["lab"] == "gradient_equality")
     }
     assert named == uses_numpy_sigmoid
-    # the diff is readable: a header and rows naming suite, variant, seed and metric
+    # the diff is readable: a header and rows naming lab, variant, seed and metric
     assert re.search(
-        r"table\s+suite\s+variant\s+seed\s+metric\s+expected\s+got\s+rel\. diff", done.stdout
+        r"table\s+lab\s+variant\s+seed\s+metric\s+expected\s+got\s+rel\. diff", done.stdout
     )
     assert re.search(
-        r"^suite1_summary\s+suite1\s+engine/numpy\s+-\s+final_loss\s", done.stdout, re.MULTILINE
+        r"^hand_222_summary\s+hand_222\s+engine/numpy\s+-\s+final_loss\s", done.stdout, re.MULTILINE
     )
 
 
@@ -120,7 +120,7 @@ def test_compare_flags_missing_extra_and_diverged() -> None:
             "seconds": [9.0, 9.0],
         }
     )
-    found = compare_frames("suite1_summary", expected, got)
+    found = compare_frames("hand_222_summary", expected, got)
     kinds = {(m.key.get("run_id"), m.kind) for m in found}
     assert kinds == {("s/a/y", "missing row"), ("s/a/z", "extra row"), ("s/a/x", "became diverged")}
     # within tolerance (1e-13 relative) and wall times are not differences
@@ -134,7 +134,7 @@ def test_compare_tolerance_depends_on_engine() -> None:
     for engine, moved in (("numpy", 1e-8), ("torch", 1e-8)):
         expected = pd.DataFrame({**base, "engine": [engine]})
         got = expected.assign(final_loss=1.0 + moved)
-        found = compare_frames("suite1_summary", expected, got)
+        found = compare_frames("hand_222_summary", expected, got)
         assert bool(found) == (engine == "numpy"), engine
     assert Mismatch("t", {}, "m", 1.0, 1.5).rel_diff == pytest.approx(1 / 3)
 
@@ -181,11 +181,11 @@ def test_nothing_changed_nothing_runs(rerun_copy: Path) -> None:
 
 def test_one_step_size_reruns_one_training_job(rerun_copy: Path) -> None:
     def change(config: dict) -> None:
-        config["suite1"]["axes"]["loss_impl"]["hand_half_sse_step2"]["step"] = 3.0
+        config["hand_222"]["axes"]["loss_impl"]["hand_half_sse_step2"]["step"] = 3.0
 
     edit_config(rerun_copy, change)
     jobs = planned_jobs(rerun_copy)
-    assert jobs.pop("train") == {"results/runs/suite1/loss_impl/hand_half_sse_step2.json"}
+    assert jobs.pop("train") == {"results/runs/hand_222/loss_impl/hand_half_sse_step2.json"}
     assert set(jobs) == {"aggregate", "figures", "report"}
 
 

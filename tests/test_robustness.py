@@ -30,15 +30,15 @@ DIVERGING_STEP = 1_000_000.0  # identity activations: the loss explodes within a
 def _small_config() -> dict[str, Any]:
     """The test config with suite 1 cut down to a few numpy jobs and the other suites to one."""
     config = load_test_config()
-    suite1 = config["suite1"]
-    suite1["checkpoints"] = [10]
-    suite1["baseline"].update(rounds=20, hidden_activation="identity", output_activation="identity")
-    suite1["axes"] = {
+    hand_222 = config["hand_222"]
+    hand_222["checkpoints"] = [10]
+    hand_222["baseline"].update(rounds=20, hidden_activation="identity", output_activation="identity")
+    hand_222["axes"] = {
         "engine": {"numpy": {"engine": "numpy", "label": HOSTILE}},
         "step_rounds": {"grid": {"step": [0.1, DIVERGING_STEP]}},
     }
     config["seeds"] = [0]
-    for suite in ("suite2", "suite3"):
+    for suite in ("gradient_equality", "classification"):
         if suite in config:
             config[suite]["axes"] = {"engine": {"numpy": {"engine": "numpy"}}}
     config["report"]["title"] = f"Lab {HOSTILE}"
@@ -57,7 +57,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_divergence_is_recorded_with_last_finite_values(hostile_run: Path) -> None:
-    runs = sorted((hostile_run / "results/runs/suite1/step_rounds").glob("*.json"))
+    runs = sorted((hostile_run / "results/runs/hand_222/step_rounds").glob("*.json"))
     by_step = {
         json.loads(p.read_text())["settings"]["step"]: json.loads(p.read_text()) for p in runs
     }
@@ -67,7 +67,7 @@ def test_divergence_is_recorded_with_last_finite_values(hostile_run: Path) -> No
     loss = run["result"]["loss"][0]
     assert all(v is not None for v in loss[: k - 1]), "finite up to the divergence"
     assert by_step[0.1]["result"]["diverged"] == [None]
-    summary = pd.read_csv(hostile_run / "reports/tables/suite1_summary.csv")
+    summary = pd.read_csv(hostile_run / "reports/tables/hand_222_summary.csv")
     row = summary[summary["step"] == DIVERGING_STEP].iloc[0]
     assert row["diverged_round"] == k
     assert pd.notna(row["final_loss"]) and row["final_loss"] == max(
@@ -77,7 +77,7 @@ def test_divergence_is_recorded_with_last_finite_values(hostile_run: Path) -> No
 
 
 def test_report_says_diverged_and_draws_figures(hostile_run: Path) -> None:
-    summary = pd.read_csv(hostile_run / "reports/tables/suite1_summary.csv")
+    summary = pd.read_csv(hostile_run / "reports/tables/hand_222_summary.csv")
     k = int(summary.loc[summary["step"] == DIVERGING_STEP, "diverged_round"].iloc[0])
     md = (hostile_run / "reports/report.md").read_text()
     assert f"at round {k}" in md
@@ -126,7 +126,7 @@ def test_config_text_is_escaped(hostile_run: Path) -> None:
 def test_unsafe_names_are_rejected_before_any_job(tmp_path: Path) -> None:
     for axis, variant in (("../evil", "a"), ("engine", "../evil"), ("engine", "x/../../y")):
         config = _small_config()
-        config["suite1"]["axes"][axis] = {variant: {}}
+        config["hand_222"]["axes"][axis] = {variant: {}}
         work = copy_pipeline(tmp_path / f"case{len(list(tmp_path.iterdir()))}", config)
         done = snakemake(work, "-n", "--cores", "1", check=False)
         assert done.returncode != 0
@@ -154,7 +154,7 @@ def test_damaged_run_file_gives_clear_error(
 ) -> None:
     work = tmp_path / "work"
     shutil.copytree(hostile_run, work, symlinks=True)
-    victim = work / "results/runs/suite1/engine/numpy.json"
+    victim = work / "results/runs/hand_222/engine/numpy.json"
     text = victim.read_text()
     if damage == "truncate":
         victim.write_text(text[: len(text) // 2])
@@ -169,7 +169,7 @@ def test_damaged_run_file_gives_clear_error(
     done = snakemake(work, "--cores", "2", check=False)
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "results/runs/suite1/engine/numpy.json: " in output, output[-3000:]
+    assert "results/runs/hand_222/engine/numpy.json: " in output, output[-3000:]
     assert complaint in output
     assert "Traceback" not in output.split("Error in rule aggregate")[-1].split("Shutting down")[0]
     assert [_digest(p) for p in report] == before, "the report was not rebuilt from partial data"

@@ -34,7 +34,7 @@ import pytest
 import yaml
 from conftest import ROOT, SNAKEMAKE, TEST_CONFIG, copy_pipeline
 
-from backprop_lab.variants import expand_variants
+from backprop_lab.configuration import expand_variants
 
 pytestmark = pytest.mark.slurm
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_lab.network import NetSpec, flatten_params, init_params
-from backprop_lab.numpy_engine import NumpyEngine
-from backprop_lab.torch_engine import TorchEngine
-from backprop_lab.training import train_gd, train_sgd
+from backprop_lab.core.network import NetSpec, flatten_params, init_params
+from backprop_lab.core.numpy_engine import NumpyEngine
+from backprop_lab.core.torch_engine import TorchEngine
+from backprop_lab.core.training import train_gd, train_sgd
 
 LAB_WEIGHTS = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
 ENGINES = [NumpyEngine, TorchEngine]
@@ -180,8 +180,8 @@ def test_record_every_keeps_first_every_kth_and_last_epoch():
 
 def test_numpy_modules_never_import_torch_pandas_or_matplotlib():
     code = (
-        "import backprop_lab.numpy_engine, backprop_lab.training, backprop_lab.gradcheck, "
-        "backprop_lab.network, backprop_lab.functions, sys; "
+        "import backprop_lab.core.numpy_engine, backprop_lab.core.training, backprop_lab.core.gradcheck, "
+        "backprop_lab.core.network, backprop_lab.core.functions, sys; "
         "assert not {'torch', 'pandas', 'matplotlib'} & set(sys.modules), "
         "sorted({'torch', 'pandas', 'matplotlib'} & set(sys.modules))"
     )

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from backprop_lab.engines import make_engine
-from backprop_lab.network import NetSpec, init_params
+from backprop_lab.core.engines import make_engine
+from backprop_lab.core.network import NetSpec, init_params
 from backprop_lab.workspace import copy_pipeline
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -75,24 +75,25 @@ def pipeline_times(source: Path, workroot: Path) -> dict[str, Any]:
 
 
 def _change_one_step(config_path: Path) -> tuple[str, str]:
-    """Change one Suite 1 variant's step size (the first variant that is not a grid)."""
+    """Change one 2-2-2 variant's step size (the first variant that is not a grid)."""
     config = yaml.safe_load(config_path.read_text())
-    for axis, points in config["suite1"]["axes"].items():
+    for axis, points in config["hand_222"]["axes"].items():
         if "grid" in points:
             continue
         variant, overrides = next(iter(points.items()))
-        old = overrides.get("step", config["suite1"]["baseline"]["step"])
+        old = overrides.get("step", config["hand_222"]["baseline"]["step"])
         overrides["step"] = old * 1.5
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        return f"suite1/{axis}/{variant}", f"step {old:g} → {old * 1.5:g}"
-    raise ValueError("no Suite 1 variant to change")
+        return f"hand_222/{axis}/{variant}", f"step {old:g} → {old * 1.5:g}"
+    raise ValueError("no 2-2-2 variant to change")
 
 
 def job_overheads(work: Path) -> dict[str, dict[str, float]]:
     """Per training job: wall time (its benchmark file) minus the training inside it."""
     import pandas as pd
 
-    times = pd.read_csv(work / "reports" / "tables" / "run_times.csv")
+    tables = sorted((work / "reports" / "tables").glob("*_run_times.csv"))
+    times = pd.concat([pd.read_csv(path) for path in tables], ignore_index=True)
     rows = []
     for _, run in times.iterrows():
         bench = work / "benchmarks" / "train" / f"{run['run_id']}.tsv"
@@ -163,7 +164,7 @@ def interleaved(candidates: dict[str, Callable[[], None]], repeats: int) -> dict
 def engine_times(repeats: int = 15) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rng = np.random.default_rng(0)
-    # the [256, 64] network of Suite 3, per-sample SGD, 100 samples per repeat
+    # the [256, 64] network of the classification lab, per-sample SGD, 100 samples per repeat
     spec = NetSpec((2, 256, 64, 1), ("sigmoid", "sigmoid", "identity"), True, "mse")
     n = 100
     X, Y = rng.uniform(0, 1, (1, n, 2)), rng.uniform(0, 1, (1, n, 1))

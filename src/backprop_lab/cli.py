@@ -7,55 +7,32 @@ pandas, matplotlib or torch.
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import importlib
 import sys
 from pathlib import Path
+from types import ModuleType
+
+
+def _stage(module: str) -> ModuleType:
+    """The module of a stage, imported only when its command runs. By name, so that a
+    stage's derived code inputs (backprop_lab.stages) do not include every other stage."""
+    return importlib.import_module(f"backprop_lab.{module}")
 
 
 def _train(args: argparse.Namespace) -> None:
-    settings = json.loads(Path(args.settings).read_text())
-    from backprop_lab.runio import write_run
-
-    suite = settings["suite"]
-    # suite 2 checks against autograd and the timing job times torch: both always use it
-    if settings.get("engine") == "torch" or suite in ("suite2", "timing"):
-        import torch
-
-        torch.set_num_threads(int(os.environ.get("BACKPROP_LAB_THREADS", "1")))
-    if suite == "suite1":
-        from backprop_lab import suite1 as module
-    elif suite == "suite2":
-        from backprop_lab import suite2 as module
-    elif suite == "suite3":
-        from backprop_lab import suite3 as module
-    elif suite == "timing":
-        from backprop_lab import timing as module
-    else:
-        raise SystemExit(f"unknown suite {suite!r}")
-    result = module.run(settings)
-    # provenance: the Slurm job this training ran in (None outside Slurm); never tabulated
-    result["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
-    write_run(args.output, settings, result)
-    print(f"{suite}/{settings['axis']}/{settings['variant']}: wrote {args.output}")
+    _stage("train").train_variant(args.settings, args.output)
 
 
 def _aggregate(args: argparse.Namespace) -> None:
-    from backprop_lab.aggregate import aggregate
-
-    aggregate(args.runs, args.tables, args.rounds_table)
+    _stage("aggregate").aggregate(args.lab, args.runs, args.tables, args.large)
 
 
 def _figures(args: argparse.Namespace) -> None:
-    from backprop_lab.figures import make_figures
-
-    make_figures(args.tables, args.rounds_table, args.outdir)
+    _stage("figures").make_figures(args.lab, args.tables, args.large, args.outdir)
 
 
 def _report(args: argparse.Namespace) -> None:
-    from backprop_lab.report import render_report
-
-    render_report(
+    _stage("report").render_report(
         tables=args.tables,
         figures=args.figures,
         settings_path=args.settings,
@@ -66,10 +43,8 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> None:
-    from backprop_lab.reproduce import reproduce
-
-    status = reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores)
-    raise SystemExit(status)
+    reproduce = _stage("reproduce").reproduce
+    raise SystemExit(reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,15 +56,17 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--output", required=True)
     train.set_defaults(func=_train)
 
-    agg = sub.add_parser("aggregate", help="collect run files into tables")
+    agg = sub.add_parser("aggregate", help="collect one lab's run files into its tables")
+    agg.add_argument("--lab", required=True, help="the lab (its name in the registry)")
     agg.add_argument("--tables", required=True, help="folder for the summary tables")
-    agg.add_argument("--rounds-table", required=True, help="CSV of every round (large)")
+    agg.add_argument("--large", required=True, help="folder for the large tables")
     agg.add_argument("runs", nargs="+")
     agg.set_defaults(func=_aggregate)
 
-    fig = sub.add_parser("figures", help="draw the figures from the tables")
+    fig = sub.add_parser("figures", help="draw one lab's figures from its tables")
+    fig.add_argument("--lab", required=True, help="the lab (its name in the registry)")
     fig.add_argument("--tables", required=True)
-    fig.add_argument("--rounds-table", required=True)
+    fig.add_argument("--large", required=True)
     fig.add_argument("--outdir", required=True)
     fig.set_defaults(func=_figures)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib
 import json
 import math
 import os
@@ -20,19 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import markdown
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markdown.extensions.toc import slugify
 from markupsafe import Markup
 
+from backprop_lab import labs
 from backprop_lab.atomic import write_text_atomic
-from backprop_lab.observations import (
-    hand_calculation,
-    suite1_findings,
-    suite2_findings,
-    suite3_findings,
-    timing_findings,
-)
+from backprop_lab.formatting import code, md_text, num, pct
 from backprop_lab.reproduce import changed_since_reference
 from backprop_lab.tables import load_tables
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 PACKAGES = ("numpy", "pandas", "matplotlib", "jinja2", "markdown", "torch", "snakemake")
 MARKDOWN_EXTENSIONS = ["tables", "toc", "attr_list", "sane_lists"]
@@ -60,35 +59,30 @@ def build_context(
     settings: dict[str, Any],
     benchmarks: list[str],
 ) -> dict[str, Any]:
-    tables = load_tables(tables_dir)
+    """The report's context: one entry per lab the config ran, in the registry's order."""
     figures = Path(figures_dir)
     rel = Path(os.path.relpath(figures.resolve(), report_dir.resolve())).as_posix()
-    summary = tables["suite1_summary"]
     labels = settings.get("labels", {})
     config = settings["config"]
+    sections = []
+    for name in settings["labs"]:
+        lab = labs.get(name)
+        tables = load_tables(tables_dir, lab.summary_tables())
+        findings = importlib.import_module(f"{lab.package}.findings")
+        sections.append(
+            {
+                "name": lab.name,
+                "title": lab.title,
+                "anchor": slugify(lab.title, "-"),
+                "template": f"{lab.name}/section.md.j2",
+                **findings.context(tables, config[lab.name], config, labels),
+            }
+        )
     return {
         "title": settings["title"],
         "labels": labels,
         "fig": lambda name: f"{rel}/{name}.png",
-        "suite1": {
-            "config": config["suite1"],
-            "axes": list(dict.fromkeys(summary["axis"])),
-            "variants": _variant_rows(summary, labels),
-            "hand": hand_calculation(tables["suite1_checkpoints"], summary),
-            "findings": suite1_findings(tables),
-            "seeds": config["seeds"],
-        },
-        "suite2": {
-            "config": config["suite2"],
-            "findings": suite2_findings(tables),
-            "seeds": config["seeds"],
-        },
-        "suite3": {
-            "config": config["suite3"],
-            "findings": suite3_findings(tables, config["suite3"]["width_pool"]),
-            "seeds": config["seeds"],
-        },
-        "timing": {"config": config["timing"], "findings": timing_findings(tables["timing"])},
+        "labs": sections,
         "provenance": provenance(settings, benchmarks, Path(tables_dir)),
         "benchmark": _benchmark_appendix(report_dir / "benchmark.md"),
     }
@@ -102,77 +96,10 @@ def _benchmark_appendix(path: Path) -> str | None:
     return "\n".join(line for line in lines if not line.startswith("# ")).strip()
 
 
-def _variant_rows(summary: Any, labels: dict[str, str]) -> list[dict[str, Any]]:
-    rows = []
-    for _, r in summary.drop_duplicates("run_id").iterrows():
-        rows.append(
-            {
-                "run_id": r["run_id"],
-                "axis": r["axis"],
-                "variant": r["variant"],
-                "label": labels.get(r["run_id"], r["variant"]),
-                "changed": r["changed"] if isinstance(r["changed"], str) else "",
-                "engine": r["engine"],
-                "activation": f"{r['hidden_activation']} / {r['output_activation']}",
-                "loss": r["loss_function"],
-                "step": r["step"],
-                "rounds": r["rounds"],
-                "init": r["init"],
-                "seeds": int(summary.loc[summary.run_id == r["run_id"], "seed"].notna().sum()),
-            }
-        )
-    return rows
-
-
-# --- formatting filters ------------------------------------------------------------
-
-# Backslash-escaped: Markdown syntax (and `{...}`, which the attr_list extension would
-# otherwise turn into HTML attributes such as onclick=). `~` has no backslash escape in
-# python-markdown, so it becomes a character reference, which every Markdown renders as ~.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|])")
-
-
-def md_text(value: Any) -> str:
-    """Text from the config, safe in Markdown and in the HTML made from it."""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace('"', "&quot;")
-    text = re.sub(r"[\r\n]+", " ", text)
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("~", "&#126;")
-
-
-def code(value: Any) -> str:
-    """A name or formula of ours as a Markdown code span (shown literally, escaped in HTML)."""
-    text = re.sub(r"[\r\n]+", " ", str(value)).replace("`", "'")
-    return f"`{text}`"
-
-
-def num(value: Any, digits: int = 4) -> str:
-    """A number for prose and tables: significant digits, scientific when tiny or huge."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) or (
-        isinstance(value, float) and value.is_integer() and abs(value) < 1e6
-    ):
-        return str(int(value))
-    if not math.isfinite(value):
-        return "∞" if value > 0 else "−∞"
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{digits}g}".replace("-", "−")
-    mantissa, exponent = f"{value:.{max(digits - 2, 1)}e}".split("e")
-    return f"{mantissa}e{int(exponent)}".replace("-", "−")
-
-
-def pct(value: float) -> str:
-    return f"{100 * value:.1f} %"
-
-
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("backprop_lab", "templates"),
+        # the report's frame, then each lab's folder (its section is <lab>/section.md.j2)
+        loader=FileSystemLoader([TEMPLATES, labs.__path__[0]]),
         undefined=StrictUndefined,
         autoescape=False,  # Markdown: config text goes through the md filter instead
         trim_blocks=True,
@@ -180,6 +107,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=num, md=md_text, pct=pct, code=code)
+    env.globals["claim"] = env.get_template("macros.md.j2").module.claim
     return env
 
 
@@ -192,7 +120,7 @@ def render_html(md_text_: str, title: str, report_dir: Path) -> str:
     body = markdown.markdown(md_text_, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     body = _inline_images(body, report_dir)
     env = Environment(
-        loader=PackageLoader("backprop_lab", "templates"),
+        loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
     )

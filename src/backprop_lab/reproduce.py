@@ -1,7 +1,7 @@
 """The reproduction check: regenerate the metrics from scratch, compare with the reference.
 
 The same comparison gives the report's "changed since the committed reference" list.
-Rows are matched by their key columns (tables.TABLE_KEYS); numbers are compared within
+Rows are matched by their key columns (each lab's `table_keys`); numbers are compared within
 a tolerance that depends on the engine that produced them; wall times never.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from backprop_lab.tables import TABLE_KEYS, TABLES, TIMING_TABLES, read_table
+from backprop_lab.tables import is_wall_time_table, read_table, table_columns, table_keys
 from backprop_lab.workspace import copy_pipeline
 
 
@@ -64,13 +64,13 @@ class Mismatch:
         return 0.0 if scale == 0 else abs(e - g) / scale
 
     def where(self) -> tuple[str, str, str]:
-        """(suite, variant, seed) for the diff table."""
+        """(lab, variant, seed) for the diff table."""
         run = str(self.key.get("run_id") or self.key.get("run_a") or "")
         if "run_b" in self.key:
             run = f"{self.key['run_a']} vs {self.key['run_b']}"
-        suite, _, variant = run.partition("/")
+        lab, _, variant = run.partition("/")
         seed = self.key.get("seed_key", self.key.get("seed", "-"))
-        return suite or self.table, variant or "-", str(seed)
+        return lab or self.table, variant or "-", str(seed)
 
 
 def is_timing_column(name: str) -> bool:
@@ -83,7 +83,7 @@ def is_timing_column(name: str) -> bool:
 
 def compare_frames(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list[Mismatch]:
     """Every difference between two versions of one table, beyond tolerance."""
-    keys = [k for k in TABLE_KEYS.get(name, ()) if k in expected.columns and k in got.columns]
+    keys = [k for k in table_keys(name) if k in expected.columns and k in got.columns]
     found: list[Mismatch] = []
     for column in sorted(set(expected.columns) ^ set(got.columns)):
         kind = "missing column" if column in expected.columns else "extra column"
@@ -140,12 +140,17 @@ def _differs(expected: Any, got: Any, tolerance: Tolerance) -> str | None:
     return None if tolerance.close(e, g) else "value"
 
 
+def metric_tables() -> list[str]:
+    """The summary tables of every registered lab that hold metrics (not wall times)."""
+    return [name for name in table_columns() if not is_wall_time_table(name)]
+
+
 def compare_dirs(reference: Path, candidate: Path) -> list[Mismatch]:
     found: list[Mismatch] = []
-    for name in TABLES:
-        if name in TIMING_TABLES:
-            continue
+    for name in metric_tables():
         ref, cand = reference / f"{name}.csv", candidate / f"{name}.csv"
+        if not ref.exists() and not cand.exists():
+            continue  # a lab neither run had in its config
         if not ref.exists():
             found.append(Mismatch(name, {}, "(table)", "absent", "present", "extra table"))
             continue
@@ -157,8 +162,8 @@ def compare_dirs(reference: Path, candidate: Path) -> list[Mismatch]:
 
 
 def format_diff(mismatches: list[Mismatch], limit: int = 60) -> str:
-    """A readable diff: suite, variant, seed, metric, expected, got, relative difference."""
-    header = ("table", "suite", "variant", "seed", "metric", "expected", "got", "rel. diff", "what")
+    """A readable diff: lab, variant, seed, metric, expected, got, relative difference."""
+    header = ("table", "lab", "variant", "seed", "metric", "expected", "got", "rel. diff", "what")
     rows = []
     for m in mismatches[:limit]:
         rel = m.rel_diff
@@ -203,7 +208,7 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     print(f"Regenerating the metrics from scratch in {workdir} (log: {log}) ...", flush=True)
     with open(log, "w") as handle:
         done = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(cores), "aggregate"],
+            [sys.executable, "-m", "snakemake", "--cores", str(cores), "tables"],
             cwd=workdir,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -218,7 +223,8 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     if not mismatches:
         text = (
             f"OK: the regenerated metrics match the reference {reference} "
-            f"({len(TABLES) - len(TIMING_TABLES)} tables, {seconds:.0f} s)."
+            f"({sum((reference / f'{n}.csv').exists() for n in metric_tables())} tables, "
+            f"{seconds:.0f} s)."
         )
     else:
         runs = affected_runs(mismatches)
@@ -241,9 +247,8 @@ def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]
 
     rows: list[Mismatch] = []
     missing = []
-    for name in TABLES:
-        if name in TIMING_TABLES:
-            continue
+    names = [name for name in metric_tables() if (tables_dir / f"{name}.csv").exists()]
+    for name in names:
         path = tables_dir / f"{name}.csv"
         committed = _git_show(path)
         if committed is None:
@@ -254,7 +259,7 @@ def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]
             reference["seed"] = reference["seed"].astype("Int64")
         rows += compare_frames(name, reference, read_table(path))
     return {
-        "available": len(missing) < len(TABLES) - len(TIMING_TABLES),
+        "available": len(missing) < len(names),
         "not_committed": missing,
         "count": len(rows),
         "runs": affected_runs(rows),

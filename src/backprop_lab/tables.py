@@ -42,98 +42,32 @@ def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame
     return frame
 
 
-# The tables the aggregate stage writes to reports/tables/, with the columns each must have.
-TABLES = {
-    "suite1_summary": ("run_id", "axis", "variant", "seed", "final_loss", "diverged_round"),
-    "suite1_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
-    "suite1_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
-    "run_times": ("run_id", "engine", "seconds", "seconds_per_step"),
-    "suite2_gradients": (
-        "run_id",
-        "axis",
-        "changed",
-        "hidden",
-        "hidden_activation",
-        "output_activation",
-        "loss_function",
-        "dtype",
-        "seed",
-        "layer",
-        "param",
-        "comparison",
-        "max_abs_diff",
-        "max_rel_error",
-        "threshold",
-        "passed",
-    ),
-    "suite2_summary": (
-        "run_id",
-        "axis",
-        "changed",
-        "engine",
-        "seed",
-        "final_loss",
-        "diverged_epoch",
-        "gradcheck_passed",
-    ),
-    "suite2_curves": ("run_id", "engine", "seed", "epoch", "loss"),
-    "suite3_summary": (
-        "run_id",
-        "axis",
-        "variant",
-        "changed",
-        "task",
-        "engine",
-        "hidden",
-        "activation",
-        "lr",
-        "test_fraction",
-        "seed",
-        "epochs_run",
-        "stop_reason",
-        "diverged_epoch",
-        "final_loss",
-        "train_accuracy",
-        "test_accuracy",
-    ),
-    "timing": ("network", "widths", "engine", "repeats", "median_seconds_per_step"),
-}
-# Large tables (every epoch, every point, the boundary grid) in results/tables/.
-LARGE_TABLES = {
-    "suite3_curves": ("run_id", "seed", "epoch", "loss"),
-    "suite3_predictions": (
-        "run_id",
-        "seed",
-        "point",
-        "x1",
-        "x2",
-        "label",
-        "part",
-        "output",
-        "predicted",
-        "correct",
-    ),
-    "suite3_grid": ("run_id", "seed", "x1", "x2", "output"),
-}
+def table_columns() -> dict[str, tuple[str, ...]]:
+    """Every summary table of every registered lab, with the columns each must have."""
+    from backprop_lab import labs
+
+    return {name: cols for lab in labs.labs().values() for name, cols in lab.summary_tables().items()}
 
 
-def load_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
-    return {
-        name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in TABLES.items()
-    }
+def table_keys(name: str) -> tuple[str, ...]:
+    """The columns that name a row of a summary table: the reproduction check matches by them."""
+    return _owner(name).keys_of(name)
 
 
-# The columns that name a row: the reproduction check matches rows by them.
-TABLE_KEYS = {
-    "suite1_summary": ("run_id", "seed_key"),
-    "suite1_checkpoints": ("run_id", "seed_key", "round"),
-    "suite1_pairs": ("run_a", "run_b", "seed_key"),
-    "run_times": ("run_id",),
-    "suite2_gradients": ("run_id", "dtype", "seed_key", "layer", "param", "comparison"),
-    "suite2_summary": ("run_id", "seed_key"),
-    "suite2_curves": ("run_id", "seed", "epoch"),
-    "suite3_summary": ("run_id", "seed_key"),
-    "timing": ("network", "engine"),
-}
-# Tables of wall times: never compared, never expected to be byte-identical.
-TIMING_TABLES = {"run_times", "timing"}
+def is_wall_time_table(name: str) -> bool:
+    """Tables of wall times: never compared, never expected to be byte-identical."""
+    return name in _owner(name).wall_time_tables()
+
+
+def _owner(name: str):  # noqa: ANN202 (a Lab; imported lazily)
+    from backprop_lab import labs
+
+    for lab in labs.labs().values():
+        if name in lab.summary_tables():
+            return lab
+    raise TableError(f"{name}: no registered lab writes a table of this name")
+
+
+def load_tables(tables_dir: str | Path, columns: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
+    """Read the named tables (name -> required columns) from a folder."""
+    return {name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in columns.items()}

@@ -1,23 +1,32 @@
-# Collect every run file into tidy pandas tables (CSV).
+# Per lab: collect its run files into tidy pandas tables (CSV). Labs aggregate in parallel.
 
-SUMMARY_TABLES = [f"reports/tables/{name}.csv" for name in tables.TABLES]
-ROUNDS_TABLE = "results/tables/suite1_rounds.csv"
-# written beside the rounds table: too large for the committed reference
-LARGE_TABLES = [f"results/tables/{name}.csv" for name in tables.LARGE_TABLES]
+SUMMARY_TABLES = [path for lab in LABS for path in summary_tables(lab)]
 
 
-rule aggregate:
+for _lab in LABS:
+
+    rule:
+        name:
+            f"aggregate_{_lab.name}"
+        input:
+            code=code("aggregate", [_lab.name]),
+            runs=lab_runs(_lab.name),
+        output:
+            tables=summary_tables(_lab),
+            # too large for the committed reference: beside the run files
+            large=large_tables(_lab),
+        conda:
+            "../../environment.yml"
+        log:
+            f"logs/aggregate/{_lab.name}.log",
+        params:
+            lab=_lab.name,
+        shell:
+            f"{CLI} aggregate --lab {{params.lab}} --tables reports/tables"
+            " --large results/tables {input.runs} > {log} 2>&1"
+
+
+# Every lab's tables, without figures or report: the reproduction check's target.
+rule tables:
     input:
-        code=code("aggregate"),
-        runs=[run_file(r) for r in RUNS],
-    output:
-        tables=SUMMARY_TABLES,
-        rounds=ROUNDS_TABLE,
-        large=LARGE_TABLES,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/aggregate.log",
-    shell:
-        f"{CLI} aggregate --tables reports/tables --rounds-table {{output.rounds}} {{input.runs}}"
-        " > {log} 2>&1"
+        SUMMARY_TABLES,

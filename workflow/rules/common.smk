@@ -9,12 +9,10 @@ from pathlib import Path
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from backprop_lab import stages, tables  # noqa: E402
-from backprop_lab.variants import (  # noqa: E402
+from backprop_lab import labs, stages  # noqa: E402
+from backprop_lab.configuration import (  # noqa: E402
     ConfigError,
     expand_variants,
-    figure_labels,
-    figure_names,
     report_params,
     validate_config,
 )
@@ -27,11 +25,12 @@ except ConfigError as err:
     raise SystemExit(f"Invalid configuration: {err}") from None
 
 RUNS = expand_variants(config)
-SUITES = sorted({run_id.split("/")[0] for run_id in RUNS})
+# the labs this config runs, in the registry's (the report's) order
+LABS = labs.configured(config)
 
 
 wildcard_constraints:
-    suite="suite[0-9]+|timing",
+    lab="|".join(labs.REGISTRY),
     axis="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
     variant="[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
 
@@ -40,8 +39,8 @@ def run_file(run_id):
     return f"results/runs/{run_id}.json"
 
 
-def suite_runs(suite):
-    return [run_file(r) for r in RUNS if r.startswith(f"{suite}/")]
+def lab_runs(lab):
+    return [run_file(r) for r in RUNS if r.startswith(f"{lab}/")]
 
 
 def settings_file(run_id):
@@ -49,13 +48,26 @@ def settings_file(run_id):
 
 
 def settings_of(wildcards):
-    return RUNS[f"{wildcards.suite}/{wildcards.axis}/{wildcards.variant}"]
+    return RUNS[f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}"]
 
 
-def code(stage):
-    """The package files a stage runs: an edit to them reruns that stage (content, not mtime)."""
+def code(stage, lab_names):
+    """The package files a stage of these labs runs (derived from their imports): an edit
+    to any of them reruns that stage (content, not mtime)."""
     # relative to the working directory, so that a moved or copied checkout keeps its records
-    return [os.path.relpath(Path(SRC) / path) for path in stages.STAGE_CODE[stage]]
+    return [os.path.relpath(Path(SRC) / path) for path in stages.stage_files(stage, lab_names)]
+
+
+def summary_tables(lab):
+    return [f"reports/tables/{name}.csv" for name in lab.summary_tables()]
+
+
+def large_tables(lab):
+    return [f"results/tables/{name}.csv" for name in lab.large_tables]
+
+
+def figure_files(lab):
+    return [f"reports/figures/{f.name}.png" for f in lab.figures(config[lab.name])]
 
 
 def write_if_changed(path, data):

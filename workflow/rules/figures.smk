@@ -1,31 +1,40 @@
-# Draw the figures (matplotlib, PNG) from the tables.
+# Per lab: draw its figures (matplotlib, PNG) from its tables. Labs draw in parallel.
 
-FIGURES = [f"reports/figures/{name}.png" for name in figure_names(config)]
-
-FIGURE_LABELS = [figure_labels(name) for name in figure_names(config)]
+FIGURES = [path for lab in LABS for path in figure_files(lab)]
 
 
-rule figures:
-    input:
-        code=code("figures"),
-        tables=SUMMARY_TABLES,
-        rounds=ROUNDS_TABLE,
-        large=LARGE_TABLES,
-    output:
-        # marked for Snakemake's own report: a caption, a category per suite, labels
-        [
-            report(
-                path,
-                caption=f"../report/{labels['kind']}.rst",
-                category=labels["category"],
-                labels={"figure": labels["kind"], "axis": labels["axis"]},
-            )
-            for path, labels in zip(FIGURES, FIGURE_LABELS)
-        ],
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/figures.log",
-    shell:
-        f"{CLI} figures --tables reports/tables --rounds-table {{input.rounds}}"
-        " --outdir reports/figures > {log} 2>&1"
+def caption(lab, figure):
+    """The figure's caption in the lab's folder, relative to this rule file."""
+    path = Path(SRC) / "backprop_lab" / "labs" / lab.name / "captions" / f"{figure.kind}.rst"
+    return os.path.relpath(path, Path(workflow.basedir) / "workflow" / "rules")
+
+
+for _lab in LABS:
+
+    rule:
+        name:
+            f"figures_{_lab.name}"
+        input:
+            code=code("figures", [_lab.name]),
+            tables=summary_tables(_lab),
+            large=large_tables(_lab),
+        output:
+            # marked for Snakemake's own report: a caption, a category per lab, labels
+            [
+                report(
+                    f"reports/figures/{figure.name}.png",
+                    caption=caption(_lab, figure),
+                    category=_lab.title,
+                    labels={"figure": figure.kind, "axis": figure.axis},
+                )
+                for figure in _lab.figures(config[_lab.name])
+            ],
+        conda:
+            "../../environment.yml"
+        log:
+            f"logs/figures/{_lab.name}.log",
+        params:
+            lab=_lab.name,
+        shell:
+            f"{CLI} figures --lab {{params.lab}} --tables reports/tables --large results/tables"
+            " --outdir reports/figures > {log} 2>&1"

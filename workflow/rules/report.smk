@@ -6,7 +6,7 @@ REPORT_OUTPUTS = ["reports/report.md", "reports/report.html"]
 rule report:
     input:
         settings=REPORT_SETTINGS,
-        code=code("report"),
+        code=code("report", [lab.name for lab in LABS]),
         tables=SUMMARY_TABLES,
         figures=FIGURES,
         benchmarks=[f"benchmarks/train/{r}.tsv" for r in RUNS],

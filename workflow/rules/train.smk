@@ -3,18 +3,18 @@
 
 rule train:
     input:
-        settings="results/settings/{suite}/{axis}/{variant}.json",
-        code=code("train"),
+        settings="results/settings/{lab}/{axis}/{variant}.json",
+        code=lambda w: code("train", [w.lab]),
     output:
-        "results/runs/{suite}/{axis}/{variant}.json",
+        "results/runs/{lab}/{axis}/{variant}.json",
     params:
         settings=settings_of,
     conda:
         "../../environment.yml"
     log:
-        "logs/train/{suite}/{axis}/{variant}.log",
+        "logs/train/{lab}/{axis}/{variant}.log",
     benchmark:
-        "benchmarks/train/{suite}/{axis}/{variant}.tsv"
+        "benchmarks/train/{lab}/{axis}/{variant}.tsv"
     threads: 1
     shell:
         f"{THREADS_ENV} {CLI} train --settings {{input.settings}} --output {{output}} > {{log}} 2>&1"

@@ -1,0 +1,149 @@
+"""The network specification and its parameters, stacked over a leading replica axis S.
+
+A layer computes ``z = a_prev @ W + b``: ``W`` is (S, n_in, n_out), so ``W[s, i, j]``
+connects input i to unit j, and ``b`` is (S, 1, n_out), or None without biases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_lab.core.functions import ACTIVATIONS, LOSSES
+
+Params = list[tuple[np.ndarray, np.ndarray | None]]
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A fully connected network: widths (n_in, hidden..., n_out), one activation per layer."""
+
+    widths: tuple[int, ...]
+    activations: tuple[str, ...]
+    bias: bool
+    loss: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        object.__setattr__(self, "activations", tuple(self.activations))
+        if len(self.widths) < 2 or min(self.widths) < 1:
+            raise ValueError(f"widths must be at least (n_in, n_out), all >= 1: {self.widths}")
+        if len(self.activations) != len(self.widths) - 1:
+            raise ValueError(
+                f"{len(self.widths) - 1} layers need {len(self.widths) - 1} activations, "
+                f"got {len(self.activations)}: {self.activations}"
+            )
+        for name in self.activations:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
+
+    @property
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        return list(zip(self.widths[:-1], self.widths[1:]))
+
+    @property
+    def n_params(self) -> int:
+        return sum(i * o + (o if self.bias else 0) for i, o in self.layer_shapes)
+
+
+def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    """Initial parameters for S = len(seeds) replicas.
+
+    ``init["kind"]`` is "specified" (``values``: each layer's W row-major, then its b, layer
+    by layer; the same for every replica), "zeros", "normal" (``std``, optional ``mean``)
+    or "uniform" (``low``, ``high``). Random kinds draw replica s from
+    ``np.random.default_rng(seeds[s])``: W (n_in, n_out) then b (n_out,), layer by layer.
+    """
+    n = len(seeds)
+    if n < 1:
+        raise ValueError("at least one seed is needed (one replica per seed)")
+    kind = init.get("kind")
+    if kind == "specified":
+        values = np.asarray(init["values"], dtype=np.float64).ravel()
+        if values.size != spec.n_params:
+            raise ValueError(
+                f"init 'specified' needs {spec.n_params} values for widths {spec.widths} "
+                f"({'with' if spec.bias else 'without'} biases), got {values.size}"
+            )
+        one = unflatten_params(spec, values[None, :])
+        return [
+            (np.repeat(W, n, axis=0), None if b is None else np.repeat(b, n, axis=0))
+            for W, b in one
+        ]
+    if kind == "zeros":
+        return [
+            (np.zeros((n, i, o)), np.zeros((n, 1, o)) if spec.bias else None)
+            for i, o in spec.layer_shapes
+        ]
+    if kind == "normal":
+        mean, std = float(init.get("mean", 0.0)), float(init.get("std", 1.0))
+
+        def draw(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+            return rng.normal(mean, std, size=shape)
+    elif kind == "uniform":
+        low, high = float(init.get("low", -1.0)), float(init.get("high", 1.0))
+
+        def draw(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+            return rng.uniform(low, high, size=shape)
+    else:
+        raise ValueError(f"unknown init kind {kind!r}; known: specified, zeros, normal, uniform")
+    per_replica = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        layers = []
+        for i, o in spec.layer_shapes:
+            W = draw(rng, (i, o))
+            b = draw(rng, (o,)) if spec.bias else None
+            layers.append((W, b))
+        per_replica.append(layers)
+    return [
+        (
+            np.stack([rep[k][0] for rep in per_replica]),
+            np.stack([rep[k][1] for rep in per_replica])[:, None, :] if spec.bias else None,
+        )
+        for k in range(len(spec.layer_shapes))
+    ]
+
+
+def flatten_params(params: Params) -> np.ndarray:
+    """(S, P): each replica's W row-major then b, layer by layer (the ``specified`` order)."""
+    S = params[0][0].shape[0]
+    parts = []
+    for W, b in params:
+        parts.append(W.reshape(S, -1))
+        if b is not None:
+            parts.append(b.reshape(S, -1))
+    return np.concatenate(parts, axis=1)
+
+
+def unflatten_params(spec: NetSpec, flat: np.ndarray) -> Params:
+    """Inverse of :func:`flatten_params` for a (S, P) array."""
+    flat = np.asarray(flat)
+    S = flat.shape[0]
+    params: Params = []
+    k = 0
+    for i, o in spec.layer_shapes:
+        W = flat[:, k : k + i * o].reshape(S, i, o).copy()
+        k += i * o
+        b = None
+        if spec.bias:
+            b = flat[:, k : k + o].reshape(S, 1, o).copy()
+            k += o
+        params.append((W, b))
+    return params
+
+
+def param_names(spec: NetSpec) -> list[str]:
+    """Names in flattening order: "W1[0,1]", "b1[2]", ...; the lab's "w1".."w8" for 2-2-2."""
+    if spec.widths == (2, 2, 2) and not spec.bias:
+        return [f"w{k}" for k in range(1, 9)]
+    names = []
+    for layer, (i, o) in enumerate(spec.layer_shapes, start=1):
+        names += [f"W{layer}[{r},{c}]" for r in range(i) for c in range(o)]
+        if spec.bias:
+            names += [f"b{layer}[{c}]" for c in range(o)]
+    return names

@@ -1,0 +1,206 @@
+"""Training loops shared by both engines (numpy only; the engine does the arithmetic).
+
+Every replica trains independently. A replica whose loss or weights become non-finite
+is recorded as diverged and frozen at its last finite weights (its step becomes 0 and
+its weights are put back after every round), while the others go on. Results are plain
+JSON-ready data: lists, floats, ints, None for a missing or non-finite value.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import numpy as np
+
+from backprop_lab.core.network import Params, flatten_params
+
+
+class Engine(Protocol):
+    name: str
+
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+    def loss_and_grads(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, Params, dict[str, list[np.ndarray]]]: ...
+    def update(self, grads: Params, lr: np.ndarray) -> None: ...
+    def sgd_epoch(self, X: np.ndarray, Y: np.ndarray, lr: np.ndarray) -> np.ndarray: ...
+    def get_params(self) -> Params: ...
+    def set_params(self, params: Params) -> None: ...
+
+
+def to_json(values: Any) -> Any:
+    """A numpy array or scalar as nested lists of Python floats, non-finite -> None."""
+    arr = np.asarray(values, dtype=np.float64)
+    out = arr.astype(object)
+    out[~np.isfinite(arr)] = None
+    return out.tolist()
+
+
+def _finite_rows(flat: np.ndarray) -> np.ndarray:
+    return np.isfinite(flat).all(axis=1)
+
+
+def _keep(params: Params, fallback: Params, keep: np.ndarray) -> Params:
+    """Replica s from ``params`` where keep[s], else from ``fallback``."""
+    mask = keep[:, None, None]
+    return [
+        (np.where(mask, W, Wf), None if b is None else np.where(mask, b, bf))
+        for (W, b), (Wf, bf) in zip(params, fallback, strict=True)
+    ]
+
+
+def train_gd(
+    engine: Engine,
+    x: np.ndarray,
+    y: np.ndarray,
+    step: float,
+    rounds: int,
+    checkpoints: list[int],
+) -> dict[str, Any]:
+    """Full-batch gradient descent for ``rounds`` rounds.
+
+    Round k (from 1): forward and loss at its start, its gradients, then the update.
+    Returns ``loss`` (S × rounds), ``weights`` after each round's update (S × rounds × P),
+    ``checkpoints`` (round 1 and every requested round ≤ rounds: z, a, loss, grads and
+    weights per replica), ``diverged`` (round or None), ``final_loss``, ``seconds`` and
+    ``seconds_per_round``.
+    """
+    last = engine.get_params()
+    S = last[0][0].shape[0]
+    P = flatten_params(last).shape[1]
+    lr = np.full(S, float(step))
+    active = np.ones(S, dtype=bool)
+    diverged: list[int | None] = [None] * S
+    losses = np.full((S, rounds), np.nan)
+    weights = np.empty((S, rounds, P))
+    wanted = {1} | {int(k) for k in checkpoints if 1 <= int(k) <= rounds}
+    wanted = wanted if rounds >= 1 else set()
+    saved: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        for k in range(1, rounds + 1):
+            loss, grads, trace = engine.loss_and_grads(x, y)
+            engine.update(grads, lr)
+            params = engine.get_params()
+            flat = flatten_params(params)
+            ok = active & np.isfinite(loss) & _finite_rows(flat)
+            newly = active & ~ok
+            if newly.any():
+                for s in np.flatnonzero(newly):
+                    diverged[s] = k
+                lr[newly] = 0.0
+            losses[active, k - 1] = loss[active]
+            active = ok
+            if not active.all():
+                params = _keep(params, last, active)
+                engine.set_params(params)
+                flat = flatten_params(params)
+            last = params
+            weights[:, k - 1] = flat
+            if k in wanted:
+                saved.append(
+                    {
+                        "round": k,
+                        "loss": to_json(loss),
+                        "z": [[to_json(z[s]) for z in trace["z"]] for s in range(S)],
+                        "a": [[to_json(a[s]) for a in trace["a"]] for s in range(S)],
+                        "grads": to_json(flatten_params(grads)),
+                        "weights": to_json(flat),
+                    }
+                )
+    seconds = time.perf_counter() - start
+    loss_list = to_json(losses)
+    final_loss = []
+    for row in loss_list:
+        finite = [v for v in row if v is not None]
+        final_loss.append(finite[-1] if finite else None)
+    return {
+        "engine": engine.name,
+        "loss": loss_list,
+        "weights": to_json(weights),
+        "checkpoints": saved,
+        "diverged": diverged,
+        "final_loss": final_loss,
+        "seconds": seconds,
+        "seconds_per_round": seconds / rounds if rounds else None,
+    }
+
+
+def train_sgd(
+    engine: Engine,
+    X: np.ndarray,
+    Y: np.ndarray,
+    lr: float,
+    max_epochs: int,
+    tol: float | None,
+    record_every: int = 1,
+) -> dict[str, Any]:
+    """Per-sample SGD epochs (samples in order) until every replica has stopped.
+
+    A replica stops as "converged" when its epoch loss (the sum of its per-sample losses)
+    changes by less than ``tol`` from the previous epoch, as "diverged" when its epoch
+    loss or weights become non-finite (it keeps the weights of its last finite epoch),
+    or as "max_epochs". Its loss history holds epoch 1, every ``record_every``-th epoch
+    and its last epoch (``loss_epochs`` says which); a diverged epoch is recorded as
+    None. The final, finite weights are set back into the engine, so it can predict.
+    """
+    last = engine.get_params()
+    S = last[0][0].shape[0]
+    N = np.asarray(X).shape[1]
+    lrs = np.full(S, float(lr))
+    active = np.ones(S, dtype=bool)
+    previous = np.full(S, np.nan)
+    history: list[list[float | None]] = [[] for _ in range(S)]
+    history_epochs: list[list[int]] = [[] for _ in range(S)]
+    epochs_run = [0] * S
+    stop_reason: list[str | None] = [None] * S
+    diverged_epoch: list[int | None] = [None] * S
+    final_loss: list[float | None] = [None] * S
+    epochs_looped = 0
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        for epoch in range(1, max_epochs + 1):
+            if not active.any():
+                break
+            epochs_looped = epoch
+            epoch_loss = np.asarray(engine.sgd_epoch(X, Y, lrs), dtype=np.float64)
+            params = engine.get_params()
+            ok = active & np.isfinite(epoch_loss) & _finite_rows(flatten_params(params))
+            for s in np.flatnonzero(active):
+                epochs_run[s] = epoch
+                value = float(epoch_loss[s])
+                if not ok[s]:
+                    stop_reason[s], diverged_epoch[s] = "diverged", epoch
+                elif tol is not None and epoch > 1 and abs(value - previous[s]) < tol:
+                    stop_reason[s] = "converged"
+                elif epoch == max_epochs:
+                    stop_reason[s] = "max_epochs"
+                if ok[s]:
+                    final_loss[s] = value
+                    previous[s] = value
+                if epoch == 1 or epoch % record_every == 0 or stop_reason[s] is not None:
+                    history[s].append(value if ok[s] else None)
+                    history_epochs[s].append(epoch)
+            stopped = np.array([reason is not None for reason in stop_reason])
+            lrs[stopped] = 0.0
+            # converged replicas keep this epoch's weights; diverged and earlier ones the last
+            if not ok.all():
+                params = _keep(params, last, ok)
+                engine.set_params(params)
+            last = params
+            active = ~stopped
+    seconds = time.perf_counter() - start
+    return {
+        "engine": engine.name,
+        "loss": history,
+        "loss_epochs": history_epochs,
+        "epochs_run": epochs_run,
+        "stop_reason": stop_reason,
+        "diverged_epoch": diverged_epoch,
+        "final_loss": final_loss,
+        "final_weights": to_json(flatten_params(last)),
+        "seconds": seconds,
+        "seconds_per_epoch": seconds / epochs_looped if epochs_looped else None,
+        "seconds_per_step": seconds / (epochs_looped * N) if epochs_looped and N else None,
+    }

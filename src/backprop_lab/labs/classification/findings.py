@@ -1,0 +1,339 @@
+"""The classification lab's findings: per axis the spread over seeds, the baselines, the
+learning rates, engines and split, and the lab's claims."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pandas as pd
+
+from backprop_lab.findings import (
+    FAILS,
+    HOLDS,
+    PARTLY,
+    UNCHECKED,
+    Claim,
+    find_twin_by,
+    runs_changing,
+    unique_runs,
+)
+from backprop_lab.formatting import num, pct
+
+# "Unstable across initialisations": the seeds' train accuracies span at least this much.
+UNSTABLE_SPREAD = 0.10
+
+
+def context(
+    tables: dict[str, pd.DataFrame], section: dict[str, Any], config: dict[str, Any], labels: dict
+) -> dict[str, Any]:
+    found = findings(tables, section["width_pool"])
+    found["claims"] = claims(found)
+    return {
+        "config": section,
+        "seeds": config["seeds"],
+        "unstable_spread": UNSTABLE_SPREAD,
+        "findings": found,
+    }
+
+
+def _seeds_text(diverged: list[dict[str, int]]) -> str:
+    return ", ".join(f"seed {d['seed']} at epoch {d['epoch']}" for d in diverged)
+
+
+def claims(found: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "depth": [_depth_claim(d) for d in found["depth"]]
+        or [Claim("deeper networks reach lower loss", UNCHECKED, "no runs vary only the depth")],
+        "lr_one": [_lr_one_claim(r) for r in found["lr_one"]]
+        or [Claim("lr 1 fails", UNCHECKED, "no run uses lr 1 in this configuration")],
+        "no_activation": _no_activation_claim(found["xor_none"]),
+        "unstable": _unstable_claim(found),
+    }
+
+
+def _depth_claim(d: dict[str, Any]) -> Claim:
+    losses = ", ".join(
+        f"{r['layers']} layer{'s' if r['layers'] > 1 else ''} is {num(r['loss_mean'])}"
+        for r in d["rows"]
+    )
+    if d["monotone"]:
+        verdict, why = HOLDS, "the loss falls with every added layer"
+    elif d["deepest_best"]:
+        verdict, why = PARTLY, "the deepest network is lowest, but not every added layer lowers it"
+    else:
+        verdict, why = FAILS, "the deepest network is not the lowest"
+    return Claim(
+        f"deeper networks reach lower loss (on {d['task']})",
+        verdict,
+        f"the mean final loss with {losses}: {why}",
+        {r["layers"]: r["loss_mean"] for r in d["rows"]},
+    )
+
+
+def _lr_one_claim(r: dict[str, Any]) -> Claim:
+    statement = f"lr 1 fails (on {r['task']})"
+    n, diverged, perfect = r["seeds"], r["diverged"], r["perfect"]
+    numbers = {"seeds": n, "diverged": len(diverged), "perfect": len(perfect)}
+    if len(diverged) == n:
+        return Claim(statement, HOLDS, f"all {n} seeds diverge ({_seeds_text(diverged)})", numbers)
+    if perfect:
+        return Claim(statement, FAILS, f"{len(perfect)} of {n} seeds reach 100 %", numbers)
+    return Claim(
+        statement,
+        HOLDS,
+        f"{len(diverged)} of {n} seeds diverge and none reaches 100 % "
+        f"(mean accuracy {pct(r['acc_mean'])})",
+        numbers,
+    )
+
+
+def _no_activation_claim(xor_none: list[dict[str, Any]]) -> Claim:
+    statement = "no activation cannot solve XOR"
+    if not xor_none:
+        return Claim(statement, UNCHECKED, "every run without activation on XOR diverged")
+    best = max(n["acc_max"] for n in xor_none)
+    if best < 1:
+        return Claim(
+            statement,
+            HOLDS,
+            "without an activation the network is one affine map of (x1, x2), so its decision "
+            "boundary output = 0.5 is a straight line, and no line separates the two "
+            f"diagonals; the best seed reaches {pct(best)}",
+            {"best_accuracy": best},
+        )
+    return Claim(statement, FAILS, "a seed reached 100 %", {"best_accuracy": best})
+
+
+def _unstable_claim(found: dict[str, Any]) -> Claim:
+    statement = "results are unstable across random initialisations"
+    widest = found["widest"]
+    if widest is None:
+        return Claim(statement, UNCHECKED, "every variant has a diverging seed")
+    unstable = found["unstable"]
+    points = num(100 * UNSTABLE_SPREAD)
+    return Claim(
+        statement,
+        HOLDS if unstable else FAILS,
+        f"over the {len(found['spreads'])} variants in which no seed diverged, the train "
+        f"accuracy of the seeds spans up to {pct(widest['range'])} (`{widest['run_id']}`, "
+        f"standard deviation {pct(widest['std'])}); in {len(unstable)} of them the seeds "
+        f"differ by {points} points or more"
+        + (": the seed alone changes the result" if unstable else ""),
+        {"widest": widest["range"], "unstable": len(unstable), "variants": len(found["spreads"])},
+    )
+
+
+def _seed_stats(group: pd.DataFrame) -> dict[str, Any]:
+    finite = group[group["diverged_epoch"].isna()]
+    acc = group["train_accuracy"].astype(float)
+    test = group["test_accuracy"].astype(float)
+    loss = finite["final_loss"].astype(float)
+    return {
+        "seeds": len(group),
+        "acc_mean": float(acc.mean()),
+        "acc_std": float(acc.std()) if len(acc) > 1 else None,
+        "acc_min": float(acc.min()),
+        "acc_max": float(acc.max()),
+        "test_mean": float(test.mean()) if test.notna().any() else None,
+        "test_std": float(test.std()) if test.notna().sum() > 1 else None,
+        "loss_mean": float(loss.mean()) if len(loss) else None,
+        "loss_std": float(loss.std()) if len(loss) > 1 else None,
+        "epochs_mean": float(group["epochs_run"].mean()),
+        "epochs_min": int(group["epochs_run"].min()),
+        "epochs_max": int(group["epochs_run"].max()),
+        "stops": {r: int(n) for r, n in group["stop_reason"].value_counts().items()},
+        "diverged": [
+            {"seed": int(r["seed"]), "epoch": int(r["diverged_epoch"])}
+            for _, r in group[group["diverged_epoch"].notna()].iterrows()
+        ],
+        "perfect": [
+            {"seed": int(r["seed"]), "epochs": int(r["epochs_run"])}
+            for _, r in group[group["train_accuracy"] >= 1.0].iterrows()
+        ],
+    }
+
+
+def _value(run: pd.Series, keys: list[str]) -> str:
+    parts = []
+    for k in keys:
+        v = run[k]
+        parts.append(f"{v:g}" if isinstance(v, float) else str(v))
+    return ", ".join(parts) if parts else "baseline"
+
+
+def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str, Any]:
+    summary = tables["classification_summary"]
+    distinct = unique_runs(summary)
+    axes = []
+    for axis in dict.fromkeys(summary["axis"]):
+        runs = summary[summary["axis"] == axis]
+        keys: list[str] = []
+        for text in runs["changed"].fillna(""):
+            keys += [k for k in text.split(",") if k and k not in keys]
+        keys = ["loss_function" if k == "loss" else k for k in keys]
+        rows = []
+        for run_id, group in runs.groupby("run_id", sort=False):
+            first = group.iloc[0]
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "task": first["task"],
+                    "value": _value(first, keys),
+                    "hidden": first["hidden"],
+                    "activation": first["activation"],
+                    "lr": first["lr"],
+                    "engine": first["engine"],
+                    **_seed_stats(group),
+                }
+            )
+        axes.append({"axis": axis, "varied": keys, "rows": rows})
+
+    def runs_where(task: str, allowed: set[str]) -> pd.DataFrame:
+        first = runs_changing(distinct[distinct["task"] == task], allowed)
+        return summary[summary["run_id"].isin(first["run_id"])]
+
+    tasks = list(dict.fromkeys(summary["task"]))
+    baselines = {}
+    for task in tasks:
+        base = runs_where(task, set())
+        if len(base):
+            first = base.iloc[0]["run_id"]
+            baselines[task] = {"run_id": first, **_seed_stats(base[base.run_id == first])}
+
+    # learning rates: which reach 100 % accuracy, in how many epochs
+    lr_rows = []
+    for task in tasks:
+        for run_id, group in runs_where(task, {"lr"}).groupby("run_id", sort=False):
+            lr_rows.append(
+                {
+                    "task": task,
+                    "lr": float(group.iloc[0]["lr"]),
+                    "run_id": run_id,
+                    **_seed_stats(group),
+                }
+            )
+    lr_rows.sort(key=lambda r: (r["task"], -r["lr"]))
+
+    # depth: widths taken in order from the pool
+    depth = []
+    for task in tasks:
+        rows = []
+        for _, group in runs_where(task, {"hidden"}).groupby("run_id", sort=False):
+            hidden = [int(w) for w in str(group.iloc[0]["hidden"]).split("-")]
+            if hidden == list(width_pool[: len(hidden)]):
+                rows.append(
+                    {"layers": len(hidden), "hidden": group.iloc[0]["hidden"], **_seed_stats(group)}
+                )
+        rows.sort(key=lambda r: r["layers"])
+        losses = [r["loss_mean"] for r in rows]
+        if len(rows) > 1:
+            monotone = all(
+                a is not None and b is not None and b < a for a, b in itertools.pairwise(losses)
+            )
+            deepest_best = rows[-1]["loss_mean"] is not None and rows[-1]["loss_mean"] == min(
+                v for v in losses if v is not None
+            )
+            depth.append(
+                {"task": task, "rows": rows, "monotone": monotone, "deepest_best": deepest_best}
+            )
+
+    # lr 1
+    lr_one = [r for r in lr_rows if r["lr"] == 1.0]
+
+    # no activation on XOR (and on linear for contrast)
+    none = []
+    for task in tasks:
+        base = baselines.get(task)
+        for run_id, group in runs_where(task, {"activation", "lr"}).groupby("run_id", sort=False):
+            first = group.iloc[0]
+            if first["activation"] != "identity":
+                continue
+            stats = _seed_stats(group)
+            none.append(
+                {
+                    "task": task,
+                    "run_id": run_id,
+                    "lr": float(first["lr"]),
+                    **stats,
+                    "drop": None if base is None else base["acc_mean"] - stats["acc_mean"],
+                    "all_diverged": len(stats["diverged"]) == stats["seeds"],
+                }
+            )
+    xor_none = [n for n in none if n["task"] == "xor" and not n["all_diverged"]]
+
+    # engines: numpy vs torch, same seeds
+    engines = []
+    for task in tasks:
+        for run_id, group in runs_where(task, {"engine"}).groupby("run_id", sort=False):
+            if group.iloc[0]["engine"] != "torch":
+                continue
+            base = baselines.get(task)
+            if base is None:
+                continue
+            a = summary[summary.run_id == base["run_id"]].set_index("seed")
+            b = group.set_index("seed")
+            common = a.index.intersection(b.index)
+            engines.append(
+                {
+                    "task": task,
+                    "numpy": base["run_id"],
+                    "torch": run_id,
+                    "seeds": len(common),
+                    "max_loss_diff": float(
+                        (a.loc[common, "final_loss"] - b.loc[common, "final_loss"]).abs().max()
+                    ),
+                    "same_epochs": bool(
+                        (a.loc[common, "epochs_run"] == b.loc[common, "epochs_run"]).all()
+                    ),
+                    "same_accuracy": bool(
+                        (a.loc[common, "train_accuracy"] == b.loc[common, "train_accuracy"]).all()
+                    ),
+                }
+            )
+
+    # split: train vs test accuracy
+    split = []
+    for _, first in distinct[distinct["test_fraction"] > 0].iterrows():
+        group = summary[summary.run_id == first["run_id"]]
+        split.append(
+            {
+                "task": first["task"],
+                "run_id": first["run_id"],
+                "n_train": int(first["n_train"]),
+                "n_test": int(first["n_test"]),
+                "xor_points": int(first["xor_points"]),
+                **_seed_stats(group),
+            }
+        )
+
+    # stability across random initialisations
+    spreads = []
+    for run_id, group in summary[summary["run_id"].isin(distinct["run_id"])].groupby(
+        "run_id", sort=False
+    ):
+        if len(group) > 1 and group["diverged_epoch"].isna().all():
+            acc = group["train_accuracy"]
+            spreads.append(
+                {"run_id": run_id, "range": float(acc.max() - acc.min()), "std": float(acc.std())}
+            )
+    unstable = [s for s in spreads if s["range"] >= UNSTABLE_SPREAD]
+    widest = max(spreads, key=lambda s: s["range"]) if spreads else None
+    all_seeds = sorted(summary["seed"].dropna().unique().tolist())
+    return {
+        "tasks": tasks,
+        "baselines": baselines,
+        "axes": axes,
+        "lr": lr_rows,
+        "lr_one": lr_one,
+        "depth": depth,
+        "none": none,
+        "xor_none": xor_none,
+        "engines": engines,
+        "split": split,
+        "spreads": spreads,
+        "unstable": unstable,
+        "widest": widest,
+        "seeds": [int(s) for s in all_seeds],
+        "n_runs": len(distinct),
+    }

@@ -1,0 +1,52 @@
+"""The 2-2-2 network worked by hand: one sample, eight weights, plain gradient descent.
+
+The lab's specified weights and sample, every catalogued axis (engine, sigmoid
+implementation, activation, loss implementation and function, step × rounds,
+initialisation), the round-1 hand calculation and the lab's claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_lab.lab import Figure, Lab
+
+
+def _complete(
+    settings: dict[str, Any], axis: str, variant: str, section: dict[str, Any], config: dict
+) -> None:
+    random_init = settings["init"] in ("normal", "uniform")
+    settings.update(
+        x=list(section["x"]),
+        y=list(section["y"]),
+        weights=list(section["weights"]),
+        checkpoints=sorted(set(section["checkpoints"]) | {1}),
+        seeds=list(config["seeds"]) if random_init else None,
+    )
+
+
+def _figures(section: dict[str, Any]) -> list[Figure]:
+    figures = [Figure(f"hand_222_loss_{axis}", "loss", axis) for axis in section["axes"]]
+    figures += [Figure(f"hand_222_{kind}", kind) for kind in ("weights", "step_rounds", "seeds")]
+    return [*figures, Figure("hand_222_graph", "graph")]
+
+
+LAB = Lab(
+    name="hand_222",
+    title="The 2-2-2 network by hand",
+    tables={
+        "hand_222_summary": ("run_id", "axis", "variant", "seed", "final_loss", "diverged_round"),
+        "hand_222_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
+        "hand_222_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
+    },
+    table_keys={
+        "hand_222_summary": ("run_id", "seed_key"),
+        "hand_222_checkpoints": ("run_id", "seed_key", "round"),
+        "hand_222_pairs": ("run_a", "run_b", "seed_key"),
+    },
+    large_tables={"hand_222_rounds": ("run_id", "seed_key", "round", "loss")},
+    unchanged=("x", "y", "weights", "checkpoints"),
+    complete=_complete,
+    figures=_figures,
+    result_keys=("loss", "weights", "weights_initial", "checkpoints", "diverged"),
+)

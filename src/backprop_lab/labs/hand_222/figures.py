@@ -1,0 +1,205 @@
+"""The 2-2-2 lab's figures: loss per round per axis, weight trajectories, step × rounds,
+the seed spread and the computational graph of round 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from backprop_lab.plotting import baseline_run, note, save, plt
+
+WEIGHTS = [f"w{i}" for i in range(1, 9)]
+
+
+def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
+    summary, rounds = tables["hand_222_summary"], tables["hand_222_rounds"]
+    written = []
+    for axis in summary["axis"].unique():
+        written.append(save(loss_curves(rounds, summary, axis), outdir / f"hand_222_loss_{axis}.png"))
+    written.append(save(weight_trajectories(rounds, summary), outdir / "hand_222_weights.png"))
+    written.append(save(step_rounds(summary), outdir / "hand_222_step_rounds.png"))
+    written.append(save(seed_spread(summary), outdir / "hand_222_seeds.png"))
+    graph = computational_graph(tables["hand_222_checkpoints"], summary)
+    written.append(save(graph, outdir / "hand_222_graph.png"))
+    return written
+
+
+def loss_curves(rounds: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.Figure:
+    """Loss against round for every variant of one axis; seeds as a band around the median."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    runs = summary[summary["axis"] == axis].drop_duplicates("run_id")
+    any_positive = False
+    for _, run in runs.iterrows():
+        data = rounds[rounds["run_id"] == run["run_id"]]
+        curves = data.pivot_table(index="round", columns="seed_key", values="loss", dropna=False)
+        if curves.empty:
+            continue
+        values = curves.to_numpy(dtype=float)
+        label = run["variant"]
+        if values.shape[1] > 1:
+            label += f" ({values.shape[1]} seeds)"
+            ax.fill_between(
+                curves.index, np.nanmin(values, axis=1), np.nanmax(values, axis=1), alpha=0.2
+            )
+        ax.plot(curves.index, np.nanmedian(values, axis=1), label=label)
+        any_positive |= bool(np.nanmin(values) > 0) if np.isfinite(values).any() else False
+    all_positive = bool((rounds.loc[rounds["run_id"].isin(runs["run_id"]), "loss"] > 0).all())
+    if all_positive and any_positive:
+        ax.set_yscale("log")
+    else:
+        ax.set_yscale("symlog", linthresh=1e-3)
+    if runs["rounds"].max() >= 100:
+        ax.set_xscale("log")
+    ax.set_xlabel("round")
+    ax.set_ylabel("loss")
+    ax.set_title(f"2-2-2 by hand, axis '{axis}': loss per round")
+    ax.legend(fontsize="small")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def weight_trajectories(rounds: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
+    run_id = baseline_run(summary)
+    data = rounds[rounds["run_id"] == run_id]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    for w in WEIGHTS:
+        ax.plot(data["round"], data[w], label=w)
+    ax.set_xscale("log")
+    ax.set_xlabel("round")
+    ax.set_ylabel("weight after the round's update")
+    ax.set_title(f"2-2-2 baseline ({run_id}): weight trajectories")
+    ax.legend(ncol=4, fontsize="small")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def step_rounds(summary: pd.DataFrame) -> plt.Figure:
+    """Final loss per step size and number of rounds (runs that change only these two)."""
+    grid = summary[
+        summary["changed"].fillna("").map(lambda c: set(c.split(",")) <= {"", "step", "rounds"})
+    ]
+    grid = grid.drop_duplicates(["step", "rounds"])
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    if grid["step"].nunique() < 2 or grid["rounds"].nunique() < 2:
+        note(ax, "No step × rounds grid in this configuration.")
+        return fig
+    table = grid.pivot_table(index="step", columns="rounds", values="final_loss")
+    image = ax.imshow(np.log10(table.to_numpy(dtype=float)), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [f"{s:g}" for s in table.index])
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            value = table.iat[i, j]
+            text = "diverged" if not np.isfinite(value) else f"{value:.2e}"
+            ax.text(j, i, text, ha="center", va="center", color="white", fontsize="small")
+    ax.set_xlabel("rounds")
+    ax.set_ylabel("step size")
+    ax.set_title("2-2-2 by hand: final loss by step size and rounds")
+    fig.colorbar(image, ax=ax, label="log10 final loss")
+    return fig
+
+
+def seed_spread(summary: pd.DataFrame) -> plt.Figure:
+    """Final loss of every seed, per variant that depends on randomness."""
+    seeded = summary[summary["seed"].notna()]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    if seeded.empty:
+        note(ax, "No variant in this configuration depends on a random seed.")
+        return fig
+    for i, (_run_id, runs) in enumerate(seeded.groupby("run_id", sort=False)):
+        finite = runs[runs["diverged_round"].isna()]
+        ax.scatter(np.full(len(finite), i), finite["final_loss"], label=None, zorder=3)
+        for _, r in finite.iterrows():
+            ax.annotate(
+                f"seed {int(r['seed'])}",
+                (i, r["final_loss"]),
+                fontsize="x-small",
+                xytext=(4, 0),
+                textcoords="offset points",
+            )
+        diverged = runs[runs["diverged_round"].notna()]
+        if len(diverged):
+            ax.annotate(
+                f"{len(diverged)} diverged",
+                (i, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                color="red",
+            )
+    names = list(dict.fromkeys(seeded["run_id"]))
+    ax.set_xticks(range(len(names)), [n.split("/", 1)[1] for n in names], fontsize="small")
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_ylabel("final loss")
+    ax.set_title("2-2-2 by hand: final loss of each seed (random initialisation)")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
+    """The 2-2-2 network as a graph: round-1 forward value and gradient on each node/edge."""
+    run_id = baseline_run(summary)
+    row = checkpoints[(checkpoints["run_id"] == run_id) & (checkpoints["round"] == 1)].iloc[0]
+    pos = {
+        "x1": (0, 1),
+        "x2": (0, 0),
+        "h1": (1.6, 1),
+        "h2": (1.6, 0),
+        "o1": (3.2, 1),
+        "o2": (3.2, 0),
+    }
+    values = {
+        "x1": row["x1"],
+        "x2": row["x2"],
+        "h1": row["h1"],
+        "h2": row["h2"],
+        "o1": row["o1"],
+        "o2": row["o2"],
+    }
+    edges = {
+        "w1": ("x1", "h1"),
+        "w2": ("x1", "h2"),
+        "w3": ("x2", "h1"),
+        "w4": ("x2", "h2"),
+        "w5": ("h1", "o1"),
+        "w6": ("h1", "o2"),
+        "w7": ("h2", "o1"),
+        "w8": ("h2", "o2"),
+    }
+    fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
+    for name, (a, b) in edges.items():
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        ax.annotate(
+            "",
+            (xb - 0.12, yb + (ya - yb) * 0.12),
+            (xa + 0.12, ya - (ya - yb) * 0.12),
+            arrowprops={"arrowstyle": "->", "color": "0.5"},
+        )
+        # labels on straight edges mid-way; on crossing edges apart from the crossing point
+        t = 0.5 if ya == yb else (0.3 if ya > yb else 0.7)
+        xm, ym = xa + (xb - xa) * t, ya + (yb - ya) * t
+        ax.text(
+            xm,
+            ym + (0.04 if ya == yb else -0.06),
+            f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
+            ha="center",
+            va="bottom" if ya == yb else "center",
+            fontsize=7.5,
+            bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"},
+        )
+    for node, (x, y) in pos.items():
+        ax.add_patch(plt.Circle((x, y), 0.11, fc="lightsteelblue", ec="black"))
+        ax.text(x, y, node, ha="center", va="center", fontweight="bold")
+        below = f"{values[node]:.4f}"
+        if node[0] in "ho":
+            below = f"in={row['in_' + node]:.4f}\nout={values[node]:.4f}"
+        ax.text(x, y - 0.16, below, ha="center", va="top", fontsize=8)
+    ax.text(3.45, 0.5, f"L = {row['loss']:.5f}", va="center", fontsize=10)
+    ax.set_xlim(-0.3, 4.1)
+    ax.set_ylim(-0.45, 1.35)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(f"Computational graph at round 1 ({run_id}): forward values and gradients")
+    return fig

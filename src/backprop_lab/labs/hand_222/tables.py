@@ -1,0 +1,197 @@
+"""The 2-2-2 lab's tables: one row per variant × seed, per checkpoint, per pair of runs,
+and every round (large)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backprop_lab.tidy import curve_frame, replicas, run_ident
+
+Run = dict[str, Any]
+
+
+WEIGHTS = [f"w{i}" for i in range(1, 9)]
+SETTING_COLUMNS = [
+    "engine",
+    "hidden_activation",
+    "output_activation",
+    "loss",
+    "step",
+    "rounds",
+    "init",
+    "sigmoid_impl",
+]
+# A unit is dead when its pre-activation is at or below this at the end and its gradient is 0.
+DEAD_TOLERANCE = 0.0
+# "Comes within 1% of its final value"
+NEAR_FINAL = 0.01
+
+
+def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
+    summary, checkpoints, rounds = summary_tables(runs)
+    return {
+        "hand_222_summary": summary,
+        "hand_222_checkpoints": checkpoints,
+        "hand_222_pairs": pairs_table(summary, rounds),
+        "hand_222_rounds": rounds,
+    }
+
+
+def summary_tables(runs: list[Run]) -> tuple[pd.DataFrame, ...]:
+    summary_rows, checkpoint_rows, round_frames = [], [], []
+    for run in runs:
+        settings, result = run["settings"], run["result"]
+        ident = run_ident(settings, SETTING_COLUMNS)
+        for s, seed in enumerate(replicas(settings)):
+            seed_info = {"seed": seed, "seed_key": "-" if seed is None else str(seed)}
+            loss = np.array(result["loss"][s], dtype=float)  # None (diverged) -> nan
+            weights = np.array(result["weights"][s], dtype=float)
+            initial = np.array(result["weights_initial"][s], dtype=float)
+            frame = pd.DataFrame(weights, columns=WEIGHTS)
+            frame.insert(0, "loss", loss)
+            frame.insert(0, "round", np.arange(1, len(loss) + 1))
+            for key, value in reversed(list({**ident, **seed_info}.items())):
+                frame.insert(0, key, value)
+            round_frames.append(frame)
+            summary_rows.append(
+                {
+                    **ident,
+                    **seed_info,
+                    **_summary_row(settings, result, s, loss, weights, initial),
+                }
+            )
+            for cp in result["checkpoints"]:
+                before = initial if cp["round"] == 1 else weights[cp["round"] - 2]
+                checkpoint_rows.append(
+                    {**ident, **seed_info, **_checkpoint_row(settings, cp, s, before)}
+                )
+    summary = pd.DataFrame(summary_rows)
+    checkpoints = pd.DataFrame(checkpoint_rows)
+    rounds = pd.concat(round_frames, ignore_index=True)
+    for frame in (summary, checkpoints, rounds):
+        frame["seed"] = frame["seed"].astype("Int64")
+    return summary, checkpoints, rounds
+
+
+def _checkpoint_row(
+    settings: dict[str, Any], cp: dict[str, Any], s: int, before: np.ndarray
+) -> dict[str, Any]:
+    z_hidden, z_out = (np.ravel(z) for z in cp["z"][s])
+    a_hidden, a_out = (np.ravel(a) for a in cp["a"][s])
+    row = {"round": cp["round"], "loss": cp["loss"][s]}
+    row.update(x1=settings["x"][0], x2=settings["x"][1], y1=settings["y"][0], y2=settings["y"][1])
+    row.update(in_h1=z_hidden[0], in_h2=z_hidden[1], h1=a_hidden[0], h2=a_hidden[1])
+    row.update(in_o1=z_out[0], in_o2=z_out[1], o1=a_out[0], o2=a_out[1])
+    for i, w in enumerate(WEIGHTS):
+        row[f"{w}_before"] = before[i]
+    for i, w in enumerate(WEIGHTS):
+        row[f"dL_d{w}"] = cp["grads"][s][i]
+    for i, w in enumerate(WEIGHTS):
+        row[w] = cp["weights"][s][i]
+    return row
+
+
+def _summary_row(
+    settings: dict[str, Any],
+    result: dict[str, Any],
+    s: int,
+    loss: np.ndarray,
+    weights: np.ndarray,
+    initial: np.ndarray,
+) -> dict[str, Any]:
+    finite = loss[np.isfinite(loss)]
+    diverged = result["diverged"][s]
+    final = float(finite[-1]) if len(finite) else float("nan")
+    last = result["checkpoints"][-1]
+    return {
+        "initial_loss": float(loss[0]) if len(loss) else float("nan"),
+        "final_loss": final,
+        "min_loss": float(finite.min()) if len(finite) else float("nan"),
+        "diverged_round": diverged,
+        "round_within_1pct": _first_round_near(finite, final) if diverged is None else None,
+        "last_checkpoint": last["round"],
+        "final_o1": np.ravel(last["a"][s][-1])[0],
+        "final_o2": np.ravel(last["a"][s][-1])[1],
+        "dead_units": _dead_units(settings, last, s),
+        "symmetric_hidden": _symmetric(np.vstack([initial, weights])),
+    }
+
+
+def _first_round_near(loss: np.ndarray, final: float) -> int | None:
+    """The first round at which the loss comes within 1% of its final value."""
+    near = np.abs(loss - final) <= NEAR_FINAL * abs(final)
+    return int(np.argmax(near)) + 1 if near.any() else None
+
+
+def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
+    """Units whose ReLU input is <= 0 at the last checkpoint: output 0, gradient 0, no learning."""
+    dead = []
+    for layer, (names, act) in enumerate(
+        (
+            (("h1", "h2"), settings["hidden_activation"]),
+            (("o1", "o2"), settings["output_activation"]),
+        )
+    ):
+        if act != "relu":
+            continue
+        z = np.ravel(cp["z"][s][layer])
+        dead += [n for n, v in zip(names, z) if v <= DEAD_TOLERANCE]
+    return ",".join(dead)
+
+
+def _symmetric(weights: np.ndarray) -> bool:
+    """w1 = w2, w3 = w4 (so h1 = h2) and w5 = w7, w6 = w8 at every recorded round."""
+    w = weights
+    pairs = ((0, 1), (2, 3), (4, 6), (5, 7))
+    return bool(all(np.array_equal(w[:, a], w[:, b]) for a, b in pairs))
+
+
+PAIR_COLUMNS = [
+    "run_a",
+    "run_b",
+    "seed_key",
+    "rounds_compared",
+    "max_weight_diff",
+    "max_loss_diff",
+    "differs_in",
+]
+
+
+def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of runs of the suite with the same seed: largest differences over all rounds.
+
+    The report finds the pairs it needs (numpy vs torch, MSELoss at step s vs the hand loss
+    at step 2s, 10 rounds vs 1000 rounds...) by their settings in the summary table.
+    """
+    rows = []
+    by_run = {key: frame for key, frame in rounds.groupby(["run_id", "seed_key"], sort=False)}
+    runs = summary.drop_duplicates("run_id").set_index("run_id")
+    keys = summary.groupby("run_id", sort=False)["seed_key"].apply(set)
+    for a, b in itertools.combinations(list(runs.index), 2):
+        for seed_key in sorted(keys[a] & keys[b]):
+            ra, rb = by_run[(a, seed_key)], by_run[(b, seed_key)]
+            n = min(len(ra), len(rb))
+            wa, wb = ra[WEIGHTS].to_numpy()[:n], rb[WEIGHTS].to_numpy()[:n]
+            la, lb = ra["loss"].to_numpy()[:n], rb["loss"].to_numpy()[:n]
+            rows.append(
+                {
+                    "run_a": a,
+                    "run_b": b,
+                    "seed_key": seed_key,
+                    "rounds_compared": n,
+                    "max_weight_diff": float(np.nanmax(np.abs(wa - wb))),
+                    "max_loss_diff": float(np.nanmax(np.abs(la - lb))),
+                    "differs_in": _differs(runs.loc[a], runs.loc[b]),
+                }
+            )
+    # the columns are fixed, so a config with no comparable pair still gives a readable table
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> str:
+    keys = ["loss_function" if k == "loss" else k for k in SETTING_COLUMNS]
+    return "; ".join(f"{k}: {a[k]} → {b[k]}" for k in keys if a[k] != b[k])
