@@ -75,7 +75,11 @@ CASES: list[Case] = [
     (
         "typo-top-level-key",
         lambda c: c.update(seed=[0]),
-        ("(top level)", "'seed'", "allowed keys: classification, gradient_equality, hand_222, report, seeds"),
+        (
+            "(top level)",
+            "'seed'",
+            "allowed keys: classification, gradient_equality, hand_222, report, seeds",
+        ),
     ),
     (
         "typo-baseline-key",
@@ -353,7 +357,10 @@ def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -
             lambda c: _variant(c).update(label=5),
             ("hand_222.axes.engine.numpy.label", "5", "a string"),
         ),
-        (lambda c: c["hand_222"]["axes"].update(empty={}), ("hand_222.axes.empty", "{}", "at least 1")),
+        (
+            lambda c: c["hand_222"]["axes"].update(empty={}),
+            ("hand_222.axes.empty", "{}", "at least 1"),
+        ),
         (
             lambda c: _base(c).update(init_std=0),
             ("hand_222.baseline.init_std", "0", "greater than 0"),

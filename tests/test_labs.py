@@ -201,7 +201,9 @@ def test_gradient_table_catches_a_wrong_activation_derivative(monkeypatch):
     "loss,outputs,out_act", [("bce", 1, "sigmoid"), ("ce_soft_raw", 2, "identity")]
 )
 def test_gradient_equality_runs_every_loss_kind(loss, outputs, out_act):
-    run = gradient_equality.run({**SUITE2, "loss": loss, "outputs": outputs, "output_activation": out_act})
+    run = gradient_equality.run(
+        {**SUITE2, "loss": loss, "outputs": outputs, "output_activation": out_act}
+    )
     assert all(r["passed"] for r in run["gradient_check"])
     assert len(run["loss"][0]) == SUITE2["epochs"]
 
@@ -219,7 +221,9 @@ def test_layers_and_units_become_hidden_and_task_is_not_a_change():
     assert runs["classification/units/units-8"]["hidden"] == [8]
     assert runs["classification/layers/task-xor_layers-2"]["changed"] == []
     assert runs["classification/learning_rate/task-linear_lr-0.01"]["changed"] == []
-    assert all(r["seeds"] == config["seeds"] for k, r in runs.items() if k.startswith("classification"))
+    assert all(
+        r["seeds"] == config["seeds"] for k, r in runs.items() if k.startswith("classification")
+    )
     assert len(config["seeds"]) == 5
     assert "timing/engines/numpy_vs_torch" in runs
 

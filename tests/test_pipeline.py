@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from conftest import load_test_config, snakemake
 
+from backprop_lab import labs
 from backprop_lab.configuration import expand_variants
 
 
@@ -27,7 +28,7 @@ def test_report_has_every_section(test_run: Path) -> None:
     md = (test_run / "reports/report.md").read_text()
     html = (test_run / "reports/report.html").read_text()
     for heading in (
-        "Suite 1: one sample through a 2-2-2 network",
+        "The 2-2-2 network by hand",
         "Setup",
         "The hand calculation (round 1)",
         "Results",
@@ -37,8 +38,8 @@ def test_report_has_every_section(test_run: Path) -> None:
         "Loss function",
         "Step size × rounds",
         "Initialisation",
-        "Suite 2: gradient equality on a 2-10-10-1 network",
-        "Suite 3: classification of toy 2-D data",
+        "Gradient equality on a 2-10-10-1 network",
+        "Classification of toy 2-D data",
         "Observation",
         "Timing",
         "Provenance",
@@ -56,7 +57,9 @@ def test_report_has_every_section(test_run: Path) -> None:
 def test_tables_are_tidy(test_run: Path) -> None:
     summary = pd.read_csv(test_run / "reports/tables/hand_222_summary.csv")
     checkpoints = pd.read_csv(test_run / "reports/tables/hand_222_checkpoints.csv")
-    runs = {r: s for r, s in expand_variants(load_test_config()).items() if r.startswith("hand_222/")}
+    runs = {
+        r: s for r, s in expand_variants(load_test_config()).items() if r.startswith("hand_222/")
+    }
     seeds = {r: (len(s["seeds"]) if s["seeds"] else 1) for r, s in runs.items()}
     assert len(summary) == sum(seeds.values())
     # one row per variant × seed × checkpoint (round 1 and the configured ones up to rounds)
@@ -92,7 +95,7 @@ def test_run_files_are_plain_json(test_run: Path) -> None:
     assert len(data["result"]["loss"][0]) == data["settings"]["rounds"]
 
 
-def test_gradient_equality_and_3_tables_and_prose(test_run: Path) -> None:
+def test_gradient_equality_and_classification_tables_and_prose(test_run: Path) -> None:
     runs = expand_variants(load_test_config())
     summary3 = pd.read_csv(test_run / "reports/tables/classification_summary.csv")
     classification = {r: s for r, s in runs.items() if r.startswith("classification/")}
@@ -123,5 +126,5 @@ def test_snakemake_report_has_every_figure(test_run: Path, tmp_path: Path) -> No
     html = out.read_text()
     figures = sorted(p.name for p in (test_run / "reports/figures").glob("*.png"))
     assert figures and all(name in html for name in figures)
-    for category in ("Suite 1", "Suite 2", "Suite 3"):
-        assert category in html
+    for lab in labs.configured(load_test_config()):
+        assert lab.title in html, lab.title

@@ -15,8 +15,9 @@ import yaml
 from conftest import ROOT, TEST_CONFIG, copy_pipeline, load_test_config, snakemake
 
 from backprop_lab.reproduce import Mismatch, compare_frames, format_diff
-from backprop_lab.tables import TABLES, TIMING_TABLES
+from backprop_lab import stages
 from backprop_lab.configuration import expand_variants
+from backprop_lab.reproduce import metric_tables
 
 
 def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
@@ -47,7 +48,7 @@ def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
 def perturbed(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> tuple[Path, Path]:
     """A copy whose numpy sigmoid derivative is off by 0.1 %, and the reference tables."""
     work = copy_pipeline(tmp_path_factory.mktemp("perturbed"), TEST_CONFIG)
-    functions = work / "src/backprop_lab/functions.py"
+    functions = work / "src/backprop_lab/core/functions.py"
     text = functions.read_text()
     assert "    return a * (1.0 - a)\n" in text
     functions.write_text(
@@ -73,7 +74,8 @@ def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, P
     runs = expand_variants(load_test_config())
 
     # numpy runs with a sigmoid anywhere move; torch runs (autograd) and ReLU-only runs do
-    # not, except in suite 2, whose gradient check runs the numpy backprop for every engine;
+    # not, except in the gradient-equality lab, whose gradient check runs the numpy
+    # backprop for every engine;
     # the timing table holds wall times only and is never compared
     def sigmoid_in(s: dict) -> bool:
         return "sigmoid" in (
@@ -186,21 +188,23 @@ def test_one_step_size_reruns_one_training_job(rerun_copy: Path) -> None:
     edit_config(rerun_copy, change)
     jobs = planned_jobs(rerun_copy)
     assert jobs.pop("train") == {"results/runs/hand_222/loss_impl/hand_half_sse_step2.json"}
-    assert set(jobs) == {"aggregate", "figures", "report"}
+    # only that lab aggregates and draws again
+    assert set(jobs) == {"aggregate_hand_222", "figures_hand_222", "report"}
 
 
 def test_adding_a_seed_reruns_the_random_variants(rerun_copy: Path) -> None:
     edit_config(rerun_copy, lambda c: c["seeds"].append(7))
     random = {
-        f"results/runs/{r}.json"
+        r
         for r, s in expand_variants(
             yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
         ).items()
         if s["seeds"]
     }
     jobs = planned_jobs(rerun_copy)
-    assert random and jobs.pop("train") == random
-    assert set(jobs) == {"aggregate", "figures", "report"}
+    assert random and jobs.pop("train") == {f"results/runs/{r}.json" for r in random}
+    affected = {r.split("/")[0] for r in random}
+    assert set(jobs) == {f"{stage}_{lab}" for lab in affected for stage in STAGES} | {"report"}
 
 
 def test_report_title_reruns_only_the_report(rerun_copy: Path) -> None:
@@ -214,12 +218,57 @@ def test_template_edit_reruns_only_the_report(rerun_copy: Path) -> None:
     assert set(planned_jobs(rerun_copy)) == {"report"}
 
 
+STAGES = ("aggregate", "figures")
+
+
 def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
-    engine = rerun_copy / "src/backprop_lab/numpy_engine.py"
+    engine = rerun_copy / "src/backprop_lab/core/numpy_engine.py"
     engine.write_text(engine.read_text() + "\n# an edit\n")
     jobs = planned_jobs(rerun_copy)
     assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
-    assert set(jobs) == {"aggregate", "figures", "report"}
+    everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
+    assert set(jobs) == everything | {"report"}
+
+
+LABS = ("hand_222", "gradient_equality", "classification", "timing")
+
+
+def _rules_after(stage: str, lab: str) -> set[str]:
+    """The rules a code edit of `lab`'s `stage` must rerun: that stage and what follows."""
+    order = ["train", "aggregate", "figures", "report"]
+    rules = set()
+    for later in order[order.index(stage) :]:
+        rules.add(later if later in ("train", "report") else f"{later}_{lab}")
+    if stage == "aggregate":
+        rules.add(f"figures_{lab}")  # figures read the tables
+    return rules
+
+
+@pytest.mark.parametrize("stage", ["train", "aggregate", "figures", "report"])
+def test_editing_any_module_a_stage_imports_reruns_it(rerun_copy: Path, stage: str) -> None:
+    """Every module of a stage's derived code (the CLI included) is an input of that stage:
+    an edit of the stage's own lab module reruns that stage of that lab and what follows."""
+    lab = "hand_222"
+    files = stages.stage_files(stage, [lab])
+    assert "backprop_lab/cli.py" in files
+    module = {"train": "run", "aggregate": "tables", "figures": "figures", "report": "findings"}
+    path = rerun_copy / "src" / f"backprop_lab/labs/{lab}/{module[stage]}.py"
+    path.write_text(path.read_text() + "\n# an edit\n")
+    jobs = planned_jobs(rerun_copy)
+    expected = _rules_after(stage, lab)
+    assert set(jobs) == expected, (stage, jobs)
+    if stage == "train":
+        runs = {r for r in expand_variants(load_test_config()) if r.startswith(f"{lab}/")}
+        assert jobs["train"] == {f"results/runs/{r}.json" for r in runs}
+
+
+def test_editing_the_cli_reruns_every_stage(rerun_copy: Path) -> None:
+    cli = rerun_copy / "src/backprop_lab/cli.py"
+    cli.write_text(cli.read_text() + "\n# an edit\n")
+    jobs = planned_jobs(rerun_copy)
+    assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
+    everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
+    assert set(jobs) == everything | {"report"}
 
 
 # --- determinism and pins ------------------------------------------------------------
@@ -227,10 +276,8 @@ def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
 
 def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_path: Path) -> None:
     again = copy_pipeline(tmp_path / "again", TEST_CONFIG)
-    snakemake(again, "--cores", "2", "aggregate")
-    for name in TABLES:
-        if name in TIMING_TABLES:
-            continue
+    snakemake(again, "--cores", "2", "tables")
+    for name in metric_tables():
         first = (test_run / f"reports/tables/{name}.csv").read_bytes()
         second = (again / f"reports/tables/{name}.csv").read_bytes()
         assert first == second, name
@@ -239,9 +286,7 @@ def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_pat
 def test_metric_tables_hold_no_wall_times(test_run: Path) -> None:
     from backprop_lab.reproduce import is_timing_column
 
-    for name in TABLES:
-        if name in TIMING_TABLES:
-            continue
+    for name in metric_tables():
         columns = pd.read_csv(test_run / f"reports/tables/{name}.csv", nrows=1).columns
         assert not [c for c in columns if is_timing_column(c)], name
 

@@ -180,7 +180,8 @@ def test_record_every_keeps_first_every_kth_and_last_epoch():
 
 def test_numpy_modules_never_import_torch_pandas_or_matplotlib():
     code = (
-        "import backprop_lab.core.numpy_engine, backprop_lab.core.training, backprop_lab.core.gradcheck, "
+        "import backprop_lab.core.numpy_engine, backprop_lab.core.training, "
+        "backprop_lab.core.gradcheck, "
         "backprop_lab.core.network, backprop_lab.core.functions, sys; "
         "assert not {'torch', 'pandas', 'matplotlib'} & set(sys.modules), "
         "sorted({'torch', 'pandas', 'matplotlib'} & set(sys.modules))"

@@ -48,5 +48,3 @@ def run_times(runs: list[Run]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-

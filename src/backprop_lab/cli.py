@@ -44,7 +44,9 @@ def _report(args: argparse.Namespace) -> None:
 
 def _reproduce(args: argparse.Namespace) -> None:
     reproduce = _stage("reproduce").reproduce
-    raise SystemExit(reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores))
+    raise SystemExit(
+        reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -149,9 +149,7 @@ def _check_grid_values(config: dict[str, Any], schema: dict[str, Any]) -> None:
                 for i, value in enumerate(values):
                     for error in validator.iter_errors({key: value}):
                         raise ConfigError(
-                            _describe(
-                                _deepest(error), schema, (name, "axes", axis, "grid", key, i)
-                            )
+                            _describe(_deepest(error), schema, (name, "axes", axis, "grid", key, i))
                         )
 
 

@@ -26,13 +26,15 @@ class Claim:
     """A claim a lab makes, checked against the tables.
 
     `statement` is the lab's claim in its words; `verdict` one of VERDICTS; `evidence` the
-    sentence that shows why, its numbers already formatted; `numbers` the deciding values.
+    sentence that shows why, its numbers already formatted; `numbers` the deciding values;
+    `scope` where it was checked, when a claim is checked more than once (say, per task).
     """
 
     statement: str
     verdict: str
     evidence: str
     numbers: dict[str, Any] = field(default_factory=dict)
+    scope: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -87,5 +89,3 @@ def find_twin_by(summary: pd.DataFrame, run: pd.Series, **changes: Any) -> pd.Se
                 continue
             return other
     return None
-
-

@@ -2,16 +2,16 @@
 
 A lab is one package under ``backprop_lab/labs/<name>/`` holding everything of that lab:
 
-| file | what it is | who loads it |
-|---|---|---|
-| ``__init__.py`` | ``LAB = Lab(...)``: names, tables, figures, how variants are completed | Snakemake itself (keep it light: no numpy) |
-| ``schema.yaml`` | the config schema of the lab's section | config validation |
-| ``run.py`` | ``run(settings) -> result``: one variant, all its seeds | the ``train`` job |
-| ``tables.py`` | ``build(runs) -> {table name: DataFrame}`` | the lab's ``aggregate`` job |
-| ``figures.py`` | ``draw(tables, outdir) -> [paths]`` | the lab's ``figures`` job |
-| ``findings.py`` | ``context(tables, section, config, labels) -> dict`` (claims included) | the ``report`` job |
-| ``section.md.j2`` | the lab's report section: wording and layout only | the ``report`` job |
-| ``captions/<kind>.rst`` | captions of its figures in ``snakemake --report`` | Snakemake |
+- ``__init__.py``: ``LAB = Lab(...)``: names, tables, figures, how variants are completed.
+  Snakemake itself loads it, so it stays light (no numpy).
+- ``schema.yaml``: the config schema of the lab's section (config validation).
+- ``run.py``: ``run(settings) -> result``, one variant with all its seeds (the train job).
+- ``tables.py``: ``build(runs) -> {table name: DataFrame}`` (the lab's aggregate job).
+- ``figures.py``: ``draw(tables, outdir) -> [paths]`` (the lab's figures job).
+- ``findings.py``: ``context(tables, section, config, labels) -> dict``, its claims
+  included (the report job).
+- ``section.md.j2``: the lab's report section, wording and layout only (the report job).
+- ``captions/<kind>.rst``: the captions of its figures in ``snakemake --report``.
 
 The config key of the lab's section, the first part of its run ids and the prefix of its
 tables and figures are all the lab's ``name``.

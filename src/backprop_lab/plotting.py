@@ -56,5 +56,3 @@ def band(ax: plt.Axes, curves: pd.DataFrame, label: str, **style: object) -> Non
             color=style.get("color"),
         )
     ax.plot(table.index, np.nanmedian(values, axis=1), label=label, **style)
-
-

@@ -11,7 +11,6 @@ import base64
 import datetime as dt
 import importlib
 import json
-import math
 import os
 import platform
 import re

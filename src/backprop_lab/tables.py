@@ -46,7 +46,9 @@ def table_columns() -> dict[str, tuple[str, ...]]:
     """Every summary table of every registered lab, with the columns each must have."""
     from backprop_lab import labs
 
-    return {name: cols for lab in labs.labs().values() for name, cols in lab.summary_tables().items()}
+    return {
+        name: cols for lab in labs.labs().values() for name, cols in lab.summary_tables().items()
+    }
 
 
 def table_keys(name: str) -> tuple[str, ...]:
@@ -68,6 +70,10 @@ def _owner(name: str):  # noqa: ANN202 (a Lab; imported lazily)
     raise TableError(f"{name}: no registered lab writes a table of this name")
 
 
-def load_tables(tables_dir: str | Path, columns: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
+def load_tables(
+    tables_dir: str | Path, columns: dict[str, tuple[str, ...]]
+) -> dict[str, pd.DataFrame]:
     """Read the named tables (name -> required columns) from a folder."""
-    return {name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in columns.items()}
+    return {
+        name: read_table(Path(tables_dir) / f"{name}.csv", cols) for name, cols in columns.items()
+    }

@@ -10,11 +10,15 @@ import pandas as pd
 
 from backprop_lab.plotting import CURVE_CEILING, band, baseline_rows, save, plt
 
+
 def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     summary = tables["classification_summary"]
     predictions = tables["classification_predictions"]
     written = [
-        save(truth_vs_prediction(predictions, summary), outdir / "classification_truth_vs_prediction.png"),
+        save(
+            truth_vs_prediction(predictions, summary),
+            outdir / "classification_truth_vs_prediction.png",
+        ),
         save(
             decision_boundaries(tables["classification_grid"], predictions, summary),
             outdir / "classification_boundary.png",
@@ -198,7 +202,9 @@ def learning_curves(curves: pd.DataFrame, summary: pd.DataFrame, axis: str) -> p
         ax.set_title(f"task {task}")
         ax.legend(fontsize="x-small")
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle(f"Classification, axis '{axis}': learning curves (median over seeds, band min..max)")
+    fig.suptitle(
+        f"Classification, axis '{axis}': learning curves (median over seeds, band min..max)"
+    )
     return fig
 
 

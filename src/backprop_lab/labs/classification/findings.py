@@ -14,7 +14,6 @@ from backprop_lab.findings import (
     PARTLY,
     UNCHECKED,
     Claim,
-    find_twin_by,
     runs_changing,
     unique_runs,
 )
@@ -64,27 +63,31 @@ def _depth_claim(d: dict[str, Any]) -> Claim:
     else:
         verdict, why = FAILS, "the deepest network is not the lowest"
     return Claim(
-        f"deeper networks reach lower loss (on {d['task']})",
+        "deeper networks reach lower loss",
         verdict,
         f"the mean final loss with {losses}: {why}",
         {r["layers"]: r["loss_mean"] for r in d["rows"]},
+        scope=f"on {d['task']}",
     )
 
 
 def _lr_one_claim(r: dict[str, Any]) -> Claim:
-    statement = f"lr 1 fails (on {r['task']})"
+    statement, scope = "lr 1 fails", f"on {r['task']}"
     n, diverged, perfect = r["seeds"], r["diverged"], r["perfect"]
     numbers = {"seeds": n, "diverged": len(diverged), "perfect": len(perfect)}
     if len(diverged) == n:
-        return Claim(statement, HOLDS, f"all {n} seeds diverge ({_seeds_text(diverged)})", numbers)
+        evidence = f"all {n} seeds diverge ({_seeds_text(diverged)})"
+        return Claim(statement, HOLDS, evidence, numbers, scope)
     if perfect:
-        return Claim(statement, FAILS, f"{len(perfect)} of {n} seeds reach 100 %", numbers)
+        evidence = f"{len(perfect)} of {n} seeds reach 100 %"
+        return Claim(statement, FAILS, evidence, numbers, scope)
     return Claim(
         statement,
         HOLDS,
         f"{len(diverged)} of {n} seeds diverge and none reaches 100 % "
         f"(mean accuracy {pct(r['acc_mean'])})",
         numbers,
+        scope,
     )
 
 

@@ -1,4 +1,4 @@
-"""Suite 3: classification of toy 2-D data (linear and easy XOR) by per-sample SGD.
+"""One variant of the classification lab: toy 2-D data (linear and easy XOR), per-sample SGD.
 
 All seeds of a variant train together as stacked replicas; each replica stops on its own
 (converged, diverged or out of epochs). The job stores the output for every data point

@@ -85,5 +85,3 @@ def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
         "classification_predictions": pd.concat(predictions, ignore_index=True),
         "classification_grid": pd.concat(grids, ignore_index=True),
     }
-
-

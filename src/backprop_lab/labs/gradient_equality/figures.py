@@ -10,10 +10,14 @@ import pandas as pd
 
 from backprop_lab.plotting import band, baseline_rows, save, plt
 
+
 def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     summary = tables["gradient_equality_summary"]
     return [
-        save(gradcheck(tables["gradient_equality_gradients"]), outdir / "gradient_equality_gradcheck.png"),
+        save(
+            gradcheck(tables["gradient_equality_gradients"]),
+            outdir / "gradient_equality_gradcheck.png",
+        ),
         save(
             training_curves(tables["gradient_equality_curves"], summary),
             outdir / "gradient_equality_curves.png",

@@ -1,4 +1,4 @@
-"""Suite 2: gradient equality on the 2-10-10-1 network (and on other architectures).
+"""One variant of the gradient-equality lab: the 2-10-10-1 network (or another architecture).
 
 A job checks the gradients of one sample three ways (hand-written numpy backprop, PyTorch
 autograd, central finite differences), in float64 and in float32, for every seed's

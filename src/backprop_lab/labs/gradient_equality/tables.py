@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backprop_lab.tidy import curve_frame, replicas, run_ident
+from backprop_lab.tidy import curve_frame, run_ident
 
 Run = dict[str, Any]
 
@@ -59,5 +59,3 @@ def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
         "gradient_equality_summary": pd.DataFrame(summary_rows),
         "gradient_equality_curves": pd.concat(curves, ignore_index=True),
     }
-
-

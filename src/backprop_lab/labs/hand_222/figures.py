@@ -8,16 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backprop_lab.labs.hand_222.network import EDGES, LAYERS, WEIGHTS
 from backprop_lab.plotting import baseline_run, note, save, plt
-
-WEIGHTS = [f"w{i}" for i in range(1, 9)]
 
 
 def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     summary, rounds = tables["hand_222_summary"], tables["hand_222_rounds"]
     written = []
     for axis in summary["axis"].unique():
-        written.append(save(loss_curves(rounds, summary, axis), outdir / f"hand_222_loss_{axis}.png"))
+        written.append(
+            save(loss_curves(rounds, summary, axis), outdir / f"hand_222_loss_{axis}.png")
+        )
     written.append(save(weight_trajectories(rounds, summary), outdir / "hand_222_weights.png"))
     written.append(save(step_rounds(summary), outdir / "hand_222_step_rounds.png"))
     written.append(save(seed_spread(summary), outdir / "hand_222_seeds.png"))
@@ -142,34 +143,11 @@ def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt
     """The 2-2-2 network as a graph: round-1 forward value and gradient on each node/edge."""
     run_id = baseline_run(summary)
     row = checkpoints[(checkpoints["run_id"] == run_id) & (checkpoints["round"] == 1)].iloc[0]
-    pos = {
-        "x1": (0, 1),
-        "x2": (0, 0),
-        "h1": (1.6, 1),
-        "h2": (1.6, 0),
-        "o1": (3.2, 1),
-        "o2": (3.2, 0),
-    }
-    values = {
-        "x1": row["x1"],
-        "x2": row["x2"],
-        "h1": row["h1"],
-        "h2": row["h2"],
-        "o1": row["o1"],
-        "o2": row["o2"],
-    }
-    edges = {
-        "w1": ("x1", "h1"),
-        "w2": ("x1", "h2"),
-        "w3": ("x2", "h1"),
-        "w4": ("x2", "h2"),
-        "w5": ("h1", "o1"),
-        "w6": ("h1", "o2"),
-        "w7": ("h2", "o1"),
-        "w8": ("h2", "o2"),
-    }
+    # each layer a column, its first unit on top
+    pos = {u: (1.6 * i, 1 - j) for i, units in enumerate(LAYERS) for j, u in enumerate(units)}
+    values = {u: row[u] for units in LAYERS for u in units}
     fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
-    for name, (a, b) in edges.items():
+    for name, (a, b) in EDGES.items():
         (xa, ya), (xb, yb) = pos[a], pos[b]
         ax.annotate(
             "",

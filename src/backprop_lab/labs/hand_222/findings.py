@@ -21,8 +21,16 @@ from backprop_lab.findings import (
     unique_runs,
 )
 from backprop_lab.formatting import num
+from backprop_lab.labs.hand_222.network import (
+    HIDDEN,
+    OUTPUTS,
+    TARGETS,
+    WEIGHTS,
+    EDGES,
+    into,
+    out_of,
+)
 
-WEIGHTS = [f"w{i}" for i in range(1, 9)]
 # Engines "agree" when their trajectories differ by less than this (float64).
 ENGINE_AGREEMENT = 1e-10
 # Two trajectories are "the same" when they differ by less than this.
@@ -217,22 +225,18 @@ def hand_calculation(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> dict[s
     loss = LOSSES[base["loss_function"]]
     torch_twin = find_twin(summary, base, engine="torch")
     auto = _round1(checkpoints, torch_twin["run_id"]) if torch_twin is not None else None
-    y = {"o1": row["y1"], "o2": row["y2"]}
+    y = {o: row[t] for o, t in zip(OUTPUTS, TARGETS)}
 
     forward = []
-    for unit, (wa, xa), (wb, xb) in (
-        ("h1", ("w1", "x1"), ("w3", "x2")),
-        ("h2", ("w2", "x1"), ("w4", "x2")),
-        ("o1", ("w5", "h1"), ("w7", "h2")),
-        ("o2", ("w6", "h1"), ("w8", "h2")),
-    ):
-        act = act_h if unit[0] == "h" else act_o
+    for unit in (*HIDDEN, *OUTPUTS):
+        act = act_h if unit in HIDDEN else act_o
         forward.append(
             {
                 "name": f"in_{unit}",
-                "formula": f"{wa}·{xa} + {wb}·{xb}",
-                "substituted": f"{_n(row[wa + '_before'])}·{_n(row[xa])} + "
-                f"{_n(row[wb + '_before'])}·{_n(row[xb])}",
+                "formula": " + ".join(f"{w}·{a}" for w, a in into(unit)),
+                "substituted": " + ".join(
+                    f"{_n(row[w + '_before'])}·{_n(row[a])}" for w, a in into(unit)
+                ),
                 "value": row[f"in_{unit}"],
             }
         )
@@ -256,7 +260,7 @@ def hand_calculation(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> dict[s
     def dL_do(o: str, numbers: bool) -> str:
         if numbers:
             return _wrap(loss.grad_formula.format(o=_n(row[o]), y=_n(y[o])))
-        return _wrap(loss.grad_formula.format(o=o, y="y" + o[1]))
+        return _wrap(loss.grad_formula.format(o=o, y=TARGETS[OUTPUTS.index(o)]))
 
     def dact(act: Any, unit: str, numbers: bool) -> str:
         z, a = f"in_{unit}", unit
@@ -265,30 +269,16 @@ def hand_calculation(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> dict[s
         return _wrap(act.derivative_formula.format(z=z, a=a))
 
     gradients = []
-    # weight -> (output it feeds or hidden unit it feeds, input to the weight)
-    output_weights = {
-        "w5": ("o1", "h1"),
-        "w6": ("o2", "h1"),
-        "w7": ("o1", "h2"),
-        "w8": ("o2", "h2"),
-    }
-    hidden_weights = {
-        "w1": ("h1", "x1"),
-        "w2": ("h2", "x1"),
-        "w3": ("h1", "x2"),
-        "w4": ("h2", "x2"),
-    }
-    # hidden unit -> [(output, weight from the hidden unit to that output)]
-    fan_out = {"h1": [("o1", "w5"), ("o2", "w6")], "h2": [("o1", "w7"), ("o2", "w8")]}
     for w in WEIGHTS:
-        if w in output_weights:
-            o, h = output_weights[w]
+        source, target = EDGES[w]
+        if target in OUTPUTS:
+            o, h = target, source
             formula = f"∂L/∂{o} · ∂{o}/∂in_{o} · {h}"
             symbols = f"{dL_do(o, False)} · {dact(act_o, o, False)} · {h}"
             numbers = f"{dL_do(o, True)} · {dact(act_o, o, True)} · {_n(row[h])}"
         else:
-            h, x = hidden_weights[w]
-            paths = fan_out[h]
+            h, x = target, source
+            paths = [(o, v) for v, o in out_of(h)]
             formula = (
                 "("
                 + " + ".join(f"∂L/∂{o} · ∂{o}/∂in_{o} · {v}" for o, v in paths)
@@ -648,5 +638,3 @@ def _init(summary: pd.DataFrame) -> dict[str, Any]:
             }
         )
     return {"variants": variants, "symmetric": [v for v in variants if v["symmetric"]]}
-
-

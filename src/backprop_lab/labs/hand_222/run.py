@@ -1,4 +1,4 @@
-"""Suite 1: one sample through the lab's 2-2-2 network, trained by plain gradient descent."""
+"""One variant of the 2-2-2 lab: one sample through the network, plain gradient descent."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import numpy as np
 from backprop_lab.core.engines import make_engine
 from backprop_lab.core.network import NetSpec, flatten_params, init_params, param_names
 from backprop_lab.core.training import train_gd
+from backprop_lab.labs.hand_222.network import LAYERS
 
 
 def network_spec(settings: dict[str, Any]) -> NetSpec:
     return NetSpec(
-        widths=(2, 2, 2),
+        widths=tuple(len(units) for units in LAYERS),
         activations=(settings["hidden_activation"], settings["output_activation"]),
         bias=False,
         loss=settings["loss"],

@@ -9,12 +9,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backprop_lab.tidy import curve_frame, replicas, run_ident
+from backprop_lab.labs.hand_222.network import (
+    HIDDEN,
+    INPUTS,
+    OUTPUTS,
+    TARGETS,
+    WEIGHTS,
+    mirror_pairs,
+)
+from backprop_lab.tidy import replicas, run_ident
 
 Run = dict[str, Any]
 
 
-WEIGHTS = [f"w{i}" for i in range(1, 9)]
 SETTING_COLUMNS = [
     "engine",
     "hidden_activation",
@@ -80,12 +87,12 @@ def summary_tables(runs: list[Run]) -> tuple[pd.DataFrame, ...]:
 def _checkpoint_row(
     settings: dict[str, Any], cp: dict[str, Any], s: int, before: np.ndarray
 ) -> dict[str, Any]:
-    z_hidden, z_out = (np.ravel(z) for z in cp["z"][s])
-    a_hidden, a_out = (np.ravel(a) for a in cp["a"][s])
     row = {"round": cp["round"], "loss": cp["loss"][s]}
-    row.update(x1=settings["x"][0], x2=settings["x"][1], y1=settings["y"][0], y2=settings["y"][1])
-    row.update(in_h1=z_hidden[0], in_h2=z_hidden[1], h1=a_hidden[0], h2=a_hidden[1])
-    row.update(in_o1=z_out[0], in_o2=z_out[1], o1=a_out[0], o2=a_out[1])
+    row.update(zip(INPUTS, settings["x"]))
+    row.update(zip(TARGETS, settings["y"]))
+    for units, z, a in zip((HIDDEN, OUTPUTS), cp["z"][s], cp["a"][s]):
+        row.update({f"in_{u}": v for u, v in zip(units, np.ravel(z))})
+        row.update(zip(units, np.ravel(a)))
     for i, w in enumerate(WEIGHTS):
         row[f"{w}_before"] = before[i]
     for i, w in enumerate(WEIGHTS):
@@ -114,8 +121,7 @@ def _summary_row(
         "diverged_round": diverged,
         "round_within_1pct": _first_round_near(finite, final) if diverged is None else None,
         "last_checkpoint": last["round"],
-        "final_o1": np.ravel(last["a"][s][-1])[0],
-        "final_o2": np.ravel(last["a"][s][-1])[1],
+        **{f"final_{o}": v for o, v in zip(OUTPUTS, np.ravel(last["a"][s][-1]))},
         "dead_units": _dead_units(settings, last, s),
         "symmetric_hidden": _symmetric(np.vstack([initial, weights])),
     }
@@ -131,10 +137,7 @@ def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
     """Units whose ReLU input is <= 0 at the last checkpoint: output 0, gradient 0, no learning."""
     dead = []
     for layer, (names, act) in enumerate(
-        (
-            (("h1", "h2"), settings["hidden_activation"]),
-            (("o1", "o2"), settings["output_activation"]),
-        )
+        ((HIDDEN, settings["hidden_activation"]), (OUTPUTS, settings["output_activation"]))
     ):
         if act != "relu":
             continue
@@ -144,10 +147,9 @@ def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
 
 
 def _symmetric(weights: np.ndarray) -> bool:
-    """w1 = w2, w3 = w4 (so h1 = h2) and w5 = w7, w6 = w8 at every recorded round."""
-    w = weights
-    pairs = ((0, 1), (2, 3), (4, 6), (5, 7))
-    return bool(all(np.array_equal(w[:, a], w[:, b]) for a, b in pairs))
+    """The two hidden units stay identical: every weight equals its mirror image (w1 = w2,
+    w3 = w4, w5 = w7, w6 = w8) at every recorded round."""
+    return bool(all(np.array_equal(weights[:, a], weights[:, b]) for a, b in mirror_pairs()))
 
 
 PAIR_COLUMNS = [
@@ -175,7 +177,7 @@ def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
         for seed_key in sorted(keys[a] & keys[b]):
             ra, rb = by_run[(a, seed_key)], by_run[(b, seed_key)]
             n = min(len(ra), len(rb))
-            wa, wb = ra[WEIGHTS].to_numpy()[:n], rb[WEIGHTS].to_numpy()[:n]
+            wa, wb = ra[list(WEIGHTS)].to_numpy()[:n], rb[list(WEIGHTS)].to_numpy()[:n]
             la, lb = ra["loss"].to_numpy()[:n], rb["loss"].to_numpy()[:n]
             rows.append(
                 {

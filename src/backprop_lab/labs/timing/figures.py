@@ -9,6 +9,7 @@ import pandas as pd
 
 from backprop_lab.plotting import save, plt
 
+
 def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     return [save(timing_bars(tables["timing"]), outdir / "timing.png")]
 
