@@ -114,7 +114,7 @@ def _engine_claim(pairs: list[dict[str, Any]]) -> Claim:
         HOLDS if agree else FAILS,
         f"over {len(pairs)} pair(s) of runs that differ only in the engine, the largest "
         f"difference of any weight over all rounds is {num(worst, 2)}, "
-        f"{'below' if agree else 'not below'} {num(ENGINE_AGREEMENT)} in float64",
+        f"{'below' if agree else 'not below'} {num(ENGINE_AGREEMENT, 2)} in float64",
         {"max_weight_diff": worst, "pairs": len(pairs)},
     )
 
