@@ -15,7 +15,13 @@ from backprop_lab.core import functions, numpy_engine
 from backprop_lab.labs.classification import run as classification
 from backprop_lab.labs.gradient_equality import run as gradient_equality
 from backprop_lab.labs.timing import run as timing
-from backprop_lab.core.data import linear_task, squares_regression, train_test_split, xor_task
+from backprop_lab.core.data import (
+    linear_task,
+    sample_order,
+    squares_regression,
+    train_test_split,
+    xor_task,
+)
 from backprop_lab.configuration import expand_variants
 
 SUITE3 = {
@@ -33,6 +39,10 @@ SUITE3 = {
     "n_points": 40,
     "xor_points": 11,
     "data_seed": 0,
+    "seeding": "separate",
+    "order": "grouped",
+    "stop": "plateau",
+    "loss_gradient": "exact",
     "grid_points": 5,
     "seeds": [0, 1, 2, 3, 4],
 }
@@ -69,9 +79,17 @@ def test_xor_is_the_labs_21_points():
     assert len(got) == 21 and len(set(got)) == 21
     assert {p for p, label in zip(got, y[:, 0]) if label == 0} == zeros
     assert {p for p, label in zip(got, y[:, 0]) if label == 1} == ones
-    # in the lab's order: the label-0 diagonal first, from (0, 0)
-    assert got[0] == (0.0, 0.0) and got[10] == (1.0, 1.0) and got[11] == (0.0, 1.0)
+    # in the lab's order: the classes interleave, (0, 0), (0, 1), (0.1, 0.1), (0.1, 0.9), ...
+    assert got[:4] == [(0.0, 0.0), (0.0, 1.0), (0.1, 0.1), (0.1, 0.9)]
+    assert y[:, 0].tolist() == [0, 1] * 5 + [0] + [0, 1] * 5
+    assert got[10] == (0.5, 0.5) and got[-1] == (1.0, 0.0)
+    # and with the lab's arithmetic, 0.1 · i (0.30000000000000004, not 0.3)
+    assert X[6, 0] == 0.1 * 3 != 0.3
     assert (0.5, 0.5) in zeros and y.shape == (21, 1)
+    # grouped: every 0 first, each class in the generator's order
+    grouped = sample_order(y, "grouped")
+    assert y[grouped, 0].tolist() == [0] * 11 + [1] * 10
+    assert [tuple(X[i]) for i in grouped[:2]] == [tuple(X[0]), tuple(X[2])]
 
 
 def test_denser_xor_leaves_out_the_crossing():
@@ -112,13 +130,13 @@ def test_split_is_80_20_disjoint_and_deterministic():
 
 def test_early_stopping_records_reason_and_epoch():
     run = classification.run(SUITE3)
-    assert set(run["stop_reason"]) <= {"converged", "max_epochs"}
-    assert "converged" in run["stop_reason"]
+    assert set(run["stop_reason"]) <= {"plateau", "max_epochs"}
+    assert "plateau" in run["stop_reason"]
     for s, reason in enumerate(run["stop_reason"]):
         loss, epochs = run["loss"][s], run["loss_epochs"][s]
         assert epochs == list(range(1, run["epochs_run"][s] + 1))
         steps = np.abs(np.diff(loss))
-        if reason == "converged":
+        if reason == "plateau":
             assert steps[-1] < SUITE3["tol"] and (steps[:-1] >= SUITE3["tol"]).all()
             assert run["epochs_run"][s] < SUITE3["max_epochs"]
         else:
@@ -154,9 +172,9 @@ def test_divergence_is_a_result_per_seed():
 def test_split_trains_on_the_training_part_only():
     settings = {**SUITE3, "task": "linear", "test_fraction": 0.2, "max_epochs": 3}
     run = classification.run(settings)
-    parts = run["points"]["part"]
+    parts = run["points"][0]["part"]
     assert parts.count("test") == 8 and parts.count("train") == 32
-    *_, test = classification.task_data(settings)
+    *_, test = classification.task_data(settings, None, 1)
     assert [parts[i] for i in test] == ["test"] * 8
 
 

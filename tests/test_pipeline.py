@@ -101,7 +101,7 @@ def test_gradient_equality_and_classification_tables_and_prose(test_run: Path) -
     classification = {r: s for r, s in runs.items() if r.startswith("classification/")}
     # every seed of every variant is a row
     assert len(summary3) == sum(len(s["seeds"]) for s in classification.values())
-    assert set(summary3["stop_reason"]) <= {"converged", "diverged", "max_epochs"}
+    assert set(summary3["stop_reason"]) <= {"converged", "plateau", "diverged", "max_epochs"}
     diverged = summary3[summary3["stop_reason"] == "diverged"]
     assert len(diverged) and diverged["diverged_epoch"].notna().all()
     gradients = pd.read_csv(test_run / "reports/tables/gradient_equality_gradients.csv")

@@ -1,4 +1,4 @@
-"""Data generators of Suites 2 and 3, and the train/test split (numpy only).
+"""Data generators of the labs, and the train/test split (numpy only).
 
 Every generator is deterministic given its arguments: the seed that draws the points is
 a setting of the variant (``data_seed``), separate from the seeds of the initialisation.
@@ -10,44 +10,72 @@ import numpy as np
 
 
 def squares_regression(n: int, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Suite 2: x ~ Uniform(0, 1)², target y = (x1² + x2²) / 2. X (n, 2), y (n, 1)."""
+    """The gradient-equality lab: x ~ Uniform(0, 1)², y = (x1² + x2²) / 2. X (n, 2), y (n, 1)."""
     X = np.random.default_rng(data_seed).uniform(0.0, 1.0, size=(n, 2))
     y = (X[:, 0] ** 2 + X[:, 1] ** 2) / 2
     return X, y[:, None]
 
 
-def linear_task(n: int, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Suite 3 "linear": n points uniform in [0, 1]²; label 0 if x1 > x2, else 1."""
-    X = np.random.default_rng(data_seed).uniform(0.0, 1.0, size=(n, 2))
+def linear_task(
+    n: int, data_seed: int, state: np.random.RandomState | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The classification lab's "linear" task: n points uniform in [0, 1]², in the order
+    drawn; label 0 if x1 > x2, else 1. Drawn from ``np.random.default_rng(data_seed)``, or,
+    as the lab's `generate_linear` does, from numpy's legacy generator ``state``
+    (`np.random.uniform(0, 1, (n, 2))` after `np.random.seed(s)`)."""
+    if state is not None:
+        X = state.uniform(0, 1, (n, 2))
+    else:
+        X = np.random.default_rng(data_seed).uniform(0.0, 1.0, size=(n, 2))
     labels = np.where(X[:, 0] > X[:, 1], 0.0, 1.0)
     return X, labels[:, None]
 
 
 def xor_task(points_per_diagonal: int = 11) -> tuple[np.ndarray, np.ndarray]:
-    """Suite 3 "xor" (the lab's easy XOR): k = points_per_diagonal points on each diagonal.
+    """The classification lab's easy XOR, as its `generate_XOR_easy` makes it.
 
-    For i = 0..k−1 and t = i / (k − 1): (t, t) with label 0, then (t, 1 − t) with label 1,
-    leaving out the one point where the diagonals cross (k odd). k = 11 gives the lab's
-    21 points: (0.1·i, 0.1·i) for i = 0..10 and (0.1·i, 1 − 0.1·i) for i ≠ 5.
+    With k = points_per_diagonal and t = (1 / (k − 1)) · i for i = 0..k−1 (0.1 · i for the
+    lab's k = 11): the point (t, t) with label 0, then (t, 1 − t) with label 1 unless it is
+    the crossing point t = 0.5. So the classes interleave, 0, 1, 0, 1, ..., and k = 11
+    gives the lab's 21 points in the lab's order.
     """
     k = int(points_per_diagonal)
     if k < 2:
         raise ValueError(f"points_per_diagonal must be at least 2, got {k}")
-    # i / 10 rather than 0.1 * i: the lab's points are the decimals 0.3, 0.7..., exactly
-    t = np.arange(k) / (k - 1)
-    zeros = np.column_stack([t, t])
-    keep = ~np.isclose(t, 1 - t)
-    ones = np.column_stack([t[keep], 1 - t[keep]])
-    X = np.vstack([zeros, ones])
-    labels = np.concatenate([np.zeros(len(zeros)), np.ones(len(ones))])
-    return X, labels[:, None]
+    step = 1 / (k - 1)
+    points, labels = [], []
+    for i in range(k):
+        t = step * i
+        points.append((t, t))
+        labels.append(0.0)
+        if np.isclose(t, 0.5):
+            continue
+        points.append((t, 1 - t))
+        labels.append(1.0)
+    return np.array(points), np.array(labels)[:, None]
+
+
+def sample_order(labels: np.ndarray, order: str) -> np.ndarray:
+    """Indices that put the samples in the given order: "listed" keeps the generator's
+    order; "grouped" puts every label-0 sample first, then every label 1 (each class in the
+    generator's order). ("shuffled", a new order every epoch, is the training loop's.)"""
+    flat = np.asarray(labels).ravel()
+    if order in ("listed", "shuffled"):
+        return np.arange(len(flat))
+    if order == "grouped":
+        return np.argsort(flat, kind="stable")
+    raise ValueError(f"unknown sample order {order!r}; known: listed, grouped, shuffled")
 
 
 def make_task(
-    task: str, n_points: int, xor_points: int, data_seed: int
+    task: str,
+    n_points: int,
+    xor_points: int,
+    data_seed: int,
+    state: np.random.RandomState | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     if task == "linear":
-        return linear_task(n_points, data_seed)
+        return linear_task(n_points, data_seed, state)
     if task == "xor":
         return xor_task(xor_points)
     raise ValueError(f"unknown task {task!r}; known: linear, xor")

@@ -54,6 +54,14 @@ def _sigmoid_derivative(z: Array, a: Array) -> Array:
     return a * (1.0 - a)
 
 
+# The classification lab's Sigmoid clips its input "to prevent overflow in the np.exp".
+CLIP = 10.0
+
+
+def _sigmoid_clip(z: Array) -> Array:
+    return _sigmoid(np.clip(z, -CLIP, CLIP))
+
+
 def _relu(z: Array) -> Array:
     return np.maximum(z, 0.0)
 
@@ -82,6 +90,15 @@ ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
         Activation("sigmoid", _sigmoid, _sigmoid_derivative, "1 / (1 + e^(−{z}))", "{a}(1 − {a})"),
+        # as the lab lists it: the derivative is a(1 − a) at the clipped input, not the
+        # derivative of the clipped function (which is 0 outside [−10, 10])
+        Activation(
+            "sigmoid_clip",
+            _sigmoid_clip,
+            _sigmoid_derivative,
+            "1 / (1 + e^(−clip({z}, −10, 10)))",
+            "{a}(1 − {a})",
+        ),
         Activation("relu", _relu, _relu_derivative, "max(0, {z})", "(1 if {z} > 0 else 0)"),
         Activation("tanh", _tanh, _tanh_derivative, "tanh({z})", "(1 − {a}²)"),
         Activation("identity", _identity, _identity_derivative, "{z}", "1"),

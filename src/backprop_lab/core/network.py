@@ -57,6 +57,10 @@ def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params
     by layer; the same for every replica), "zeros", "normal" (``std``, optional ``mean``)
     or "uniform" (``low``, ``high``). Random kinds draw replica s from
     ``np.random.default_rng(seeds[s])``: W (n_in, n_out) then b (n_out,), layer by layer.
+    "legacy_randn" is the classification lab's `Linear`: from numpy's legacy generator
+    (``states[s]``, a ``np.random.RandomState``; default ``RandomState(seeds[s])``, the
+    state `np.random.seed(seeds[s])` gives), layer by layer ``randn(out, in)`` then
+    ``randn(out, 1)``; W is the transpose of the first, since a layer here computes a @ W.
     """
     n = len(seeds)
     if n < 1:
@@ -79,6 +83,17 @@ def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params
             (np.zeros((n, i, o)), np.zeros((n, 1, o)) if spec.bias else None)
             for i, o in spec.layer_shapes
         ]
+    if kind == "legacy_randn":
+        states = init.get("states") or [np.random.RandomState(seed) for seed in seeds]
+        layers = []
+        for i, o in spec.layer_shapes:
+            Ws, bs = [], []
+            for state in states:
+                Ws.append(state.randn(o, i).T)
+                if spec.bias:
+                    bs.append(state.randn(o, 1)[:, 0])
+            layers.append((np.stack(Ws), np.stack(bs)[:, None, :] if spec.bias else None))
+        return layers
     if kind == "normal":
         mean, std = float(init.get("mean", 0.0)), float(init.get("std", 1.0))
 
@@ -90,7 +105,9 @@ def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params
         def draw(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
             return rng.uniform(low, high, size=shape)
     else:
-        raise ValueError(f"unknown init kind {kind!r}; known: specified, zeros, normal, uniform")
+        raise ValueError(
+            f"unknown init kind {kind!r}; known: specified, zeros, normal, uniform, legacy_randn"
+        )
     per_replica = []
     for seed in seeds:
         rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from backprop_lab.core.functions import LOSSES
+from backprop_lab.core.functions import CLIP, LOSSES
 from backprop_lab.core.network import NetSpec, Params
 
 Tensor = torch.Tensor
@@ -46,9 +46,30 @@ def _identity(z: Tensor) -> Tensor:
     return z
 
 
+class _SigmoidClip(torch.autograd.Function):
+    """The classification lab's Sigmoid: sigmoid(clip(z, −10, 10)), and as its listing takes
+    the derivative, a(1 − a) at the clipped input (autograd of clamp would give 0 outside)."""
+
+    @staticmethod
+    def forward(ctx: Any, z: Tensor) -> Tensor:
+        a = torch.sigmoid(torch.clamp(z, -CLIP, CLIP))
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad * a * (1 - a)
+
+
+def _sigmoid_clip(z: Tensor) -> Tensor:
+    return _SigmoidClip.apply(z)
+
+
 # relu and identity round nothing, so they need no per-replica call
 TORCH_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sigmoid": per_replica(torch.sigmoid),
+    "sigmoid_clip": per_replica(_sigmoid_clip),
     "relu": torch.relu,
     "tanh": per_replica(torch.tanh),
     "identity": _identity,

@@ -127,6 +127,17 @@ def train_gd(
     }
 
 
+# How a replica stops before max_epochs, given the epoch loss (the sum of its per-sample
+# losses) and ``tol``:
+#   "plateau"  the epoch loss changes by less than tol from the previous epoch; the replica
+#              stops as "plateau" (it stopped learning, whether or not it learned)
+#   "listed"   the classification lab's rule as its listing has it: `prev_total_loss = 0` is
+#              never updated, so `abs(prev_total_loss - total_loss) < eps` fires only when the
+#              epoch loss itself falls below tol; the replica stops as "converged"
+#   "none"     never before max_epochs
+STOP_RULES = ("plateau", "listed", "none")
+
+
 def train_sgd(
     engine: Engine,
     X: np.ndarray,
@@ -135,16 +146,22 @@ def train_sgd(
     max_epochs: int,
     tol: float | None,
     record_every: int = 1,
+    stop: str = "plateau",
+    shuffle_seeds: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Per-sample SGD epochs (samples in order) until every replica has stopped.
+    """Per-sample SGD epochs until every replica has stopped.
 
-    A replica stops as "converged" when its epoch loss (the sum of its per-sample losses)
-    changes by less than ``tol`` from the previous epoch, as "diverged" when its epoch
-    loss or weights become non-finite (it keeps the weights of its last finite epoch),
-    or as "max_epochs". Its loss history holds epoch 1, every ``record_every``-th epoch
-    and its last epoch (``loss_epochs`` says which); a diverged epoch is recorded as
-    None. The final, finite weights are set back into the engine, so it can predict.
+    Samples go in the given order, or, with ``shuffle_seeds``, in a new order every epoch:
+    replica s draws its permutations from ``np.random.default_rng(shuffle_seeds[s])``.
+    A replica stops by the ``stop`` rule (STOP_RULES; ``tol`` None never stops early), as
+    "diverged" when its epoch loss or weights become non-finite (it keeps the weights of
+    its last finite epoch), or as "max_epochs". Its loss history holds epoch 1, every
+    ``record_every``-th epoch and its last epoch (``loss_epochs`` says which); a diverged
+    epoch is recorded as None. The final, finite weights are set back into the engine, so
+    it can predict.
     """
+    if stop not in STOP_RULES:
+        raise ValueError(f"unknown stop rule {stop!r}; known: {', '.join(STOP_RULES)}")
     last = engine.get_params()
     S = last[0][0].shape[0]
     N = np.asarray(X).shape[1]
@@ -157,6 +174,8 @@ def train_sgd(
     stop_reason: list[str | None] = [None] * S
     diverged_epoch: list[int | None] = [None] * S
     final_loss: list[float | None] = [None] * S
+    rngs = None if shuffle_seeds is None else [np.random.default_rng(x) for x in shuffle_seeds]
+    X, Y = np.asarray(X), np.asarray(Y)
     epochs_looped = 0
     start = time.perf_counter()
     with np.errstate(all="ignore"):
@@ -164,7 +183,13 @@ def train_sgd(
             if not active.any():
                 break
             epochs_looped = epoch
-            epoch_loss = np.asarray(engine.sgd_epoch(X, Y, lrs), dtype=np.float64)
+            if rngs is None:
+                epoch_x, epoch_y = X, Y
+            else:
+                order = np.stack([rng.permutation(N) for rng in rngs])[:, :, None]
+                epoch_x = np.take_along_axis(X, order, axis=1)
+                epoch_y = np.take_along_axis(Y, order, axis=1)
+            epoch_loss = np.asarray(engine.sgd_epoch(epoch_x, epoch_y, lrs), dtype=np.float64)
             params = engine.get_params()
             ok = active & np.isfinite(epoch_loss) & _finite_rows(flatten_params(params))
             for s in np.flatnonzero(active):
@@ -172,8 +197,15 @@ def train_sgd(
                 value = float(epoch_loss[s])
                 if not ok[s]:
                     stop_reason[s], diverged_epoch[s] = "diverged", epoch
-                elif tol is not None and epoch > 1 and abs(value - previous[s]) < tol:
+                elif tol is not None and stop == "listed" and abs(0.0 - value) < tol:
                     stop_reason[s] = "converged"
+                elif (
+                    tol is not None
+                    and stop == "plateau"
+                    and epoch > 1
+                    and abs(value - previous[s]) < tol
+                ):
+                    stop_reason[s] = "plateau"
                 elif epoch == max_epochs:
                     stop_reason[s] = "max_epochs"
                 if ok[s]:

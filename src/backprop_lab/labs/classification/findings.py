@@ -19,8 +19,67 @@ from backprop_lab.findings import (
 )
 from backprop_lab.formatting import num, pct
 
+# The listing's quirks: the setting, what it is called, and its corrections.
+QUIRKS = (
+    ("order", "sample order", ("grouped", "shuffled")),
+    ("stop", "stopping rule", ("plateau", "none")),
+    ("loss_gradient", "loss gradient", ("exact",)),
+    ("activation", "sigmoid clipping", ("sigmoid",)),
+    ("seeding", "seeding", ("separate",)),
+)
 # "Unstable across initialisations": the seeds' train accuracies span at least this much.
 UNSTABLE_SPREAD = 0.10
+
+
+# What each setting of the lab's procedure means, in the report's words.
+PROCEDURE = {
+    "seeding": {
+        "listed": "as listed: `np.random.seed(s)`, then the data (the linear task's points) "
+        "and each layer's `randn(out, in)` weights and `randn(out, 1)` biases from numpy's "
+        "global generator",
+        "separate": "the data from generator seed {data_seed}; the weights and biases "
+        "~ N(0, {init_std}²) from `default_rng(s)`",
+    },
+    "order": {
+        "listed": "per-sample SGD in the generator's order (as listed: the XOR classes "
+        "interleave 0, 1, 0, 1, …)",
+        "grouped": "per-sample SGD, every label-0 sample first, then every label 1",
+        "shuffled": "per-sample SGD in a new seeded order every epoch",
+    },
+    "loss_gradient": {
+        "listed": "as listed: `MSELoss.backward` returns (pred − y) / n, half the gradient "
+        "of the MSE the lab prints (so the step is half what the learning rate says)",
+        "exact": "the gradient of the MSE, 2 (pred − y) / n",
+    },
+    "stop": {
+        "listed": 'as listed: at most {max_epochs} epochs, stop ("converged") once the '
+        "epoch loss (the sum over samples) is below {tol} — `prev_total_loss` stays 0",
+        "plateau": 'at most {max_epochs} epochs, stop ("plateau") once the epoch loss '
+        "changes by less than {tol}: a plateau, not necessarily a solution",
+        "none": "always {max_epochs} epochs",
+    },
+}
+PROCEDURE_ROWS = (
+    ("initialisation", "seeding"),
+    ("training", "order"),
+    ("loss gradient", "loss_gradient"),
+    ("stopping", "stop"),
+)
+
+
+def procedure(baseline: dict[str, Any]) -> list[dict[str, str]]:
+    """The baseline's procedure, a row per setting of the listing, in words."""
+    rows = [
+        {
+            "quantity": "loss",
+            "text": f"`{baseline['loss']}`, the squared error per sample summed over an "
+            f"epoch; learning rate {num(baseline['lr'])}",
+        }
+    ]
+    for quantity, key in PROCEDURE_ROWS:
+        text = PROCEDURE[key][baseline[key]].format(**baseline)
+        rows.append({"quantity": quantity, "text": text})
+    return rows
 
 
 def context(
@@ -31,6 +90,7 @@ def context(
     return {
         "config": section,
         "seeds": config["seeds"],
+        "procedure": procedure(section["baseline"]),
         "unstable_spread": UNSTABLE_SPREAD,
         "findings": found,
     }
@@ -323,9 +383,39 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
     unstable = [s for s in spreads if s["range"] >= UNSTABLE_SPREAD]
     widest = max(spreads, key=lambda s: s["range"]) if spreads else None
     all_seeds = sorted(summary["seed"].dropna().unique().tolist())
+    # each quirk of the listing against its corrections, per task, with the seeds' spread
+    quirks = []
+    for task in tasks:
+        listed = baselines.get(task)
+        if listed is None:
+            continue
+        for key, name, corrections in QUIRKS:
+            column = "loss_function" if key == "loss" else key
+            for run_id, group in runs_where(task, {key}).groupby("run_id", sort=False):
+                value = group.iloc[0][column]
+                if value not in corrections:
+                    continue
+                stats = _seed_stats(group)
+                quirks.append(
+                    {
+                        "task": task,
+                        "quirk": name,
+                        "key": key,
+                        "listed": str(
+                            summary.loc[summary.run_id == listed["run_id"], column].iloc[0]
+                        ),
+                        "corrected": str(value),
+                        "run_id": run_id,
+                        "listed_stats": listed,
+                        **stats,
+                        "acc_change": stats["acc_mean"] - listed["acc_mean"],
+                    }
+                )
+
     return {
         "tasks": tasks,
         "baselines": baselines,
+        "quirks": quirks,
         "axes": axes,
         "lr": lr_rows,
         "lr_one": lr_one,

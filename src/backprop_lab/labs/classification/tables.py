@@ -13,7 +13,7 @@ from backprop_lab.tidy import curve_frame, run_ident
 Run = dict[str, Any]
 
 
-SUITE3_COLUMNS = (
+COLUMNS = (
     "task",
     "engine",
     "hidden",
@@ -28,6 +28,10 @@ SUITE3_COLUMNS = (
     "n_points",
     "xor_points",
     "data_seed",
+    "seeding",
+    "order",
+    "stop",
+    "loss_gradient",
 )
 
 
@@ -37,12 +41,12 @@ def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
     summary_rows, curves, predictions, grids = [], [], [], []
     for run in runs:
         settings, result = run["settings"], run["result"]
-        ident = run_ident(settings, SUITE3_COLUMNS)
-        points = pd.DataFrame(result["points"])
-        points.insert(0, "point", np.arange(len(points)))
+        ident = run_ident(settings, COLUMNS)
         g = np.array(result["grid"]["values"], dtype=float)
         gx1, gx2 = np.meshgrid(g, g)
         for s, seed in enumerate(settings["seeds"]):
+            points = pd.DataFrame(result["points"][s])
+            points.insert(0, "point", np.arange(len(points)))
             output = np.array(result["outputs"][s], dtype=float)
             predicted = (output > result["threshold"]).astype(int)
             correct = predicted == points["label"].to_numpy()

@@ -1,0 +1,2 @@
+"""The labs' own listings, transcribed as fixtures: the pipeline's as-listed runs are tested
+against them."""
