@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,16 @@ from backprop_lab.tidy import run_id
 Run = dict[str, Any]
 
 
-def aggregate(lab_name: str, run_files: list[str], tables_dir: str, large_dir: str) -> None:
-    """Write the lab's summary tables to `tables_dir` and its large ones to `large_dir`."""
+def aggregate(
+    lab_name: str, settings_path: str, run_files: list[str], tables_dir: str, large_dir: str
+) -> None:
+    """Write the lab's summary tables to `tables_dir` and its large ones to `large_dir`.
+    `settings_path` holds the lab's config section (a JSON file)."""
     lab = labs.get(lab_name)
+    section = json.loads(Path(settings_path).read_text())
     # the order given (the config's order) is the order of the tables
     runs = [read_run(path, required=lab.result_keys) for path in run_files]
-    frames = importlib.import_module(f"{lab.package}.tables").build(runs)
+    frames = importlib.import_module(f"{lab.package}.tables").build(runs, section)
     expected = set(lab.tables) | set(lab.large_tables)
     if set(frames) != expected:
         raise TableError(

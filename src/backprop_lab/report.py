@@ -24,8 +24,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown.extensions.toc import slugify
 from markupsafe import Markup
 
-from backprop_lab import labs
+from backprop_lab import labs, ledger
 from backprop_lab.atomic import write_text_atomic
+from backprop_lab.findings import VERDICTS, Claim
 from backprop_lab.formatting import code, md_text, num, pct
 from backprop_lab.reproduce import changed_since_reference
 from backprop_lab.tables import load_tables
@@ -68,13 +69,16 @@ def build_context(
         lab = labs.get(name)
         tables = load_tables(tables_dir, lab.summary_tables())
         findings = importlib.import_module(f"{lab.package}.findings")
+        context = findings.context(tables, config[lab.name], config, labels)
         sections.append(
             {
                 "name": lab.name,
                 "title": lab.title,
                 "anchor": slugify(lab.title, "-"),
                 "template": f"{lab.name}/section.md.j2",
-                **findings.context(tables, config[lab.name], config, labels),
+                **context,
+                "claims_found": collect_claims(context),
+                "ledger": _ledger(tables.get(f"{lab.name}_ledger"), f"{lab.name}_ledger"),
             }
         )
     return {
@@ -84,6 +88,48 @@ def build_context(
         "labs": sections,
         "provenance": provenance(settings, benchmarks, Path(tables_dir)),
         "benchmark": _benchmark_appendix(report_dir / "benchmark.md"),
+    }
+
+
+def collect_claims(value: Any) -> list[Claim]:
+    """Every checked claim in a lab's context (dicts and lists walked), in order."""
+    if isinstance(value, Claim):
+        return [value]
+    if isinstance(value, dict):
+        return [c for v in value.values() for c in collect_claims(v)]
+    if isinstance(value, (list, tuple)):
+        return [c for v in value for c in collect_claims(v)]
+    return []
+
+
+def claim_counts(claims: list[Claim]) -> dict[str, int]:
+    counts = dict.fromkeys(VERDICTS, 0)
+    for c in claims:
+        counts[c.verdict] += 1
+    return counts
+
+
+# verdicts a reader should look at first: listed in full in the section
+ATTENTION = (ledger.NOT_REPRODUCIBLE, ledger.OUTSIDE_SPREAD, ledger.INCONSISTENT, ledger.DEVIATION)
+# a ledger this long is summarised in the report and given in full in its CSV
+LEDGER_ROWS_SHOWN = 60
+
+
+def _ledger(frame: Any, name: str) -> dict[str, Any] | None:
+    """The lab's ledger for the report: counts per verdict, the rows to show."""
+    if frame is None:
+        return None
+    rows = [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+    attention = [r for r in rows if r["verdict"] in ATTENTION]
+    return {
+        "table": name,
+        "counts": ledger.summary(rows),
+        "total": len(rows),
+        "rows": rows if len(rows) <= LEDGER_ROWS_SHOWN else attention,
+        "complete": len(rows) <= LEDGER_ROWS_SHOWN,
     }
 
 
@@ -106,7 +152,10 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=num, md=md_text, pct=pct, code=code)
-    env.globals["claim"] = env.get_template("macros.md.j2").module.claim
+    # globals first: the macros' module sees the globals there are when it is made
+    env.globals.update(claim_counts=claim_counts, ledger_verdicts=ledger.VERDICTS)
+    macros = env.get_template("macros.md.j2").module
+    env.globals.update(claim=macros.claim, ledger_section=macros.ledger_section)
     return env
 
 

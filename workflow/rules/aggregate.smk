@@ -10,6 +10,7 @@ for _lab in LABS:
             f"aggregate_{_lab.name}"
         input:
             code=code("aggregate", [_lab.name]),
+            section=section_file(_lab),
             runs=lab_runs(_lab.name),
         output:
             tables=summary_tables(_lab),
@@ -22,8 +23,8 @@ for _lab in LABS:
         params:
             lab=_lab.name,
         shell:
-            f"{CLI} aggregate --lab {{params.lab}} --tables reports/tables"
-            " --large results/tables {input.runs} > {log} 2>&1"
+            f"{CLI} aggregate --lab {{params.lab}} --settings {{input.section}}"
+            " --tables reports/tables --large results/tables {input.runs} > {log} 2>&1"
 
 
 # Every lab's tables, without figures or report: the reproduction check's target.

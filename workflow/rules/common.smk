@@ -90,6 +90,26 @@ for _run_id, _settings in RUNS.items():
 REPORT_SETTINGS = "results/settings/report.json"
 write_if_changed(REPORT_SETTINGS, report_params(config))
 
+
+def section_file(lab):
+    """The lab's config section, for its aggregate job (its ledger reads the baseline)."""
+    return f"results/settings/{lab.name}.json"
+
+
+def without_labels(section):
+    """The section without the variants' labels: wording must not rerun a lab's tables."""
+    axes = {
+        axis: {v: {k: x for k, x in p.items() if k != "label"} for v, p in points.items()}
+        if "grid" not in points
+        else points
+        for axis, points in section.get("axes", {}).items()
+    }
+    return {**section, "axes": axes} if "axes" in section else section
+
+
+for _lab in LABS:
+    write_if_changed(section_file(_lab), without_labels(config[_lab.name]))
+
 # Rules run the package's command line with this checkout's own source (whatever the
 # caller's PYTHONPATH holds); the command holds paths only, never config text. The source
 # path is relative, like the code inputs: a moved or copied checkout reruns nothing.

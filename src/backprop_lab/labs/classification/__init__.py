@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import ConfigError, Figure, Lab
+from backprop_lab.ledger import KEYS as LEDGER_KEYS
 
 
 def _complete(
@@ -71,8 +72,12 @@ LAB = Lab(
             "train_accuracy",
             "test_accuracy",
         ),
+        "classification_ledger": LEDGER_KEYS + ("printed", "verdict"),
     },
-    table_keys={"classification_summary": ("run_id", "seed_key")},
+    table_keys={
+        "classification_summary": ("run_id", "seed_key"),
+        "classification_ledger": LEDGER_KEYS,
+    },
     large_tables={
         "classification_curves": ("run_id", "seed", "epoch", "loss"),
         "classification_predictions": (

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backprop_lab.labs.classification import ledger
+from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import curve_frame, run_ident
 
 Run = dict[str, Any]
@@ -35,7 +37,7 @@ COLUMNS = (
 )
 
 
-def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
+def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """One summary row per variant × seed (accuracy, epochs, stop reason, divergence), the
     learning curves, the prediction of every point, and the output over the input grid."""
     summary_rows, curves, predictions, grids = [], [], [], []
@@ -83,8 +85,10 @@ def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
                     }
                 )
             )
+    ledger_rows = ledger.build(runs, section["baseline"], section["width_pool"])
     return {
         "classification_summary": pd.DataFrame(summary_rows),
+        "classification_ledger": ledger_table(ledger_rows),
         "classification_curves": pd.concat(curves, ignore_index=True),
         "classification_predictions": pd.concat(predictions, ignore_index=True),
         "classification_grid": pd.concat(grids, ignore_index=True),

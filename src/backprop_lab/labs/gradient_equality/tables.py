@@ -27,7 +27,7 @@ SUITE2_COLUMNS = (
 )
 
 
-def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
+def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Gradient check rows (dtype × seed × layer × parameter × pair of methods), one summary
     row per variant × seed, and every epoch's loss."""
     grad_rows, summary_rows, curves = [], [], []

@@ -38,7 +38,7 @@ DEAD_TOLERANCE = 0.0
 NEAR_FINAL = 0.01
 
 
-def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
+def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     summary, checkpoints, rounds = summary_tables(runs)
     return {
         "hand_222_summary": summary,

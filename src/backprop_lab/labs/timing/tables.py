@@ -9,5 +9,5 @@ import pandas as pd
 Run = dict[str, Any]
 
 
-def build(runs: list[Run]) -> dict[str, pd.DataFrame]:
+def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return {"timing": pd.DataFrame([row for run in runs for row in run["result"]["timing"]])}
