@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import importlib
 import json
+import math
 import os
 import platform
 import re
