@@ -75,6 +75,8 @@ class Printed:
     dtype: str = "unknown"
     extra: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # the text is a Python float's repr (shortest round-trip): it names one double exactly
+    exact: bool = False
 
     @property
     def name(self) -> str:
@@ -91,6 +93,8 @@ class Printed:
     @property
     def unit(self) -> float:
         """Half a unit of the last printed place: how far the unrounded value may lie."""
+        if self.exact:
+            return 0.0
         if self.significant is not None:
             exponent = math.floor(math.log10(abs(self.value))) if self.value else 0
             return 0.5 * 10.0 ** (exponent - self.significant + 1)
@@ -100,6 +104,8 @@ class Printed:
 
     @property
     def precision(self) -> str:
+        if self.exact:
+            return "exact (a float's repr)"
         if self.significant is not None:
             return f"{self.significant} significant digits"
         decimals = self.decimals if self.decimals is not None else _decimals(self.printed)
@@ -231,7 +237,7 @@ def load(path: str | Path) -> list[Printed]:
     entries = []
     for block in data["blocks"]:
         for v in block["values"]:
-            known = {"quantity", "printed", "decimals", "significant", "rounding"}
+            known = {"quantity", "printed", "decimals", "significant", "rounding", "exact"}
             extra = {k: val for k, val in v.items() if k not in known}
             # a row of a table is named by its other columns: "loss [lr=0.1]"
             where = ", ".join(f"{k}={val}" for k, val in extra.items())
@@ -244,6 +250,7 @@ def load(path: str | Path) -> list[Printed]:
                     decimals=v.get("decimals"),
                     significant=v.get("significant"),
                     rounding=str(v.get("rounding", "")),
+                    exact=bool(v.get("exact", False)),
                     dtype=str(block.get("dtype", "unknown")),
                     extra=extra,
                     settings=dict(block.get("settings") or {}),

@@ -110,27 +110,39 @@ def claim_counts(claims: list[Claim]) -> dict[str, int]:
     return counts
 
 
-# verdicts a reader should look at first: listed in full in the section
-ATTENTION = (ledger.NOT_REPRODUCIBLE, ledger.OUTSIDE_SPREAD, ledger.INCONSISTENT, ledger.DEVIATION)
-# a ledger this long is summarised in the report and given in full in its CSV
+# verdicts a reader should look at first: listed one by one even in a long ledger
+ATTENTION = (ledger.INCONSISTENT, ledger.OUTSIDE_SPREAD, ledger.DEVIATION)
+# a ledger this long is summarised by block in the report, and given whole in its CSV
 LEDGER_ROWS_SHOWN = 60
 
 
 def _ledger(frame: Any, name: str) -> dict[str, Any] | None:
-    """The lab's ledger for the report: counts per verdict, the rows to show."""
+    """The lab's ledger for the report: counts per verdict, and its rows (a long ledger:
+    a summary per block, verdict and reason, plus the rows to look at first)."""
     if frame is None:
         return None
     rows = [
         {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
-    attention = [r for r in rows if r["verdict"] in ATTENTION]
+    complete = len(rows) <= LEDGER_ROWS_SHOWN
+    groups: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        # the reason without its row's numbers: "the bias gradient … × the layer's input"
+        reason = r["explanation"].split(";")[0]
+        reason = re.sub(r"-?\d[\d.e+-]*", "…", reason)
+        key = (r["block"], r["verdict"], reason)
+        groups[key] = groups.get(key, 0) + 1
     return {
         "table": name,
         "counts": ledger.summary(rows),
         "total": len(rows),
-        "rows": rows if len(rows) <= LEDGER_ROWS_SHOWN else attention,
-        "complete": len(rows) <= LEDGER_ROWS_SHOWN,
+        "complete": complete,
+        "rows": rows if complete else [r for r in rows if r["verdict"] in ATTENTION],
+        "groups": [
+            {"block": b, "verdict": v, "reason": reason, "count": n}
+            for (b, v, reason), n in groups.items()
+        ],
     }
 
 

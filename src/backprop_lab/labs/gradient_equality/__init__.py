@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import Figure, Lab
+from backprop_lab.ledger import KEYS as LEDGER_KEYS
 
 # keys of the lab's section that every variant takes as they are (the data and the check)
 WIDE = ("n_samples", "data_seed", "check_sample", "fd_eps", "fd_order", "noise_floor", "threshold")
@@ -51,6 +52,7 @@ LAB = Lab(
             "gradcheck_passed",
         ),
         "gradient_equality_curves": ("run_id", "engine", "seed", "epoch", "loss"),
+        "gradient_equality_ledger": LEDGER_KEYS + ("printed", "verdict"),
     },
     table_keys={
         "gradient_equality_gradients": (
@@ -63,6 +65,7 @@ LAB = Lab(
         ),
         "gradient_equality_summary": ("run_id", "seed_key"),
         "gradient_equality_curves": ("run_id", "seed", "epoch"),
+        "gradient_equality_ledger": LEDGER_KEYS,
     },
     wide=WIDE,
     complete=_complete,

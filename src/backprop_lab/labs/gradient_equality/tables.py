@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backprop_lab.labs.gradient_equality import ledger
+from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import curve_frame, run_ident
 
 Run = dict[str, Any]
@@ -55,6 +57,7 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     gradients = pd.DataFrame(grad_rows)
     gradients["seed_key"] = gradients["seed"].astype(str)
     return {
+        "gradient_equality_ledger": ledger_table(ledger.build(runs, section)),
         "gradient_equality_gradients": gradients,
         "gradient_equality_summary": pd.DataFrame(summary_rows),
         "gradient_equality_curves": pd.concat(curves, ignore_index=True),
