@@ -30,6 +30,8 @@ from typing import Any
 
 Settings = dict[str, Any]
 SAFE_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+# the columns that name a row of a lab's ledger table (see backprop_lab.ledger)
+LEDGER_KEYS = ("block", "quantity")
 
 
 class ConfigError(ValueError):

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from backprop_lab.lab import LEDGER_KEYS
 
 REPRODUCED = "reproduced"
 DEVIATION = "reproduced only with a deviation"
@@ -171,12 +174,9 @@ def within_spread(entry: Printed, values: Iterable[float | None], run: str) -> d
     if not finite:
         return _row(entry, NOT_REPRODUCIBLE, "every seed diverged", run, None)
     low, high = min(finite), max(finite)
-    mean = sum(finite) / len(finite)
-    sd = (
-        math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
-        if len(finite) > 1
-        else 0.0
-    )
+    mean = math.fsum(finite) / len(finite)
+    # a diverging seed's finite loss may be near the float limit: its square overflows
+    sd = statistics.stdev(finite) if len(finite) > 1 else 0.0
     inside = low - entry.unit <= entry.value <= high + entry.unit
     verdict = WITHIN_SPREAD if inside else OUTSIDE_SPREAD
     explanation = f"the lab's run was unseeded; {len(finite)} seeds give {_g(low)} to {_g(high)}"
@@ -201,7 +201,7 @@ def table(rows: list[dict[str, Any]]) -> Any:
 
 
 # the columns that name a row of a ledger table (the reproduction check matches by them)
-KEYS = ("block", "quantity")
+KEYS = LEDGER_KEYS
 
 
 def _row(

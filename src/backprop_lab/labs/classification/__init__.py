@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.lab import ConfigError, Figure, Lab
-from backprop_lab.ledger import KEYS as LEDGER_KEYS
+from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
 
 
 def _complete(

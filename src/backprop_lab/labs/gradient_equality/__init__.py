@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.lab import Figure, Lab
-from backprop_lab.ledger import KEYS as LEDGER_KEYS
+from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
 
 # keys of the lab's section that every variant takes as they are (the data and the check)
 WIDE = ("n_samples", "data_seed", "check_sample", "fd_eps", "fd_order", "noise_floor", "threshold")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.lab import Figure, Lab
+from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
 
 
 def _complete(
@@ -38,11 +38,13 @@ LAB = Lab(
         "hand_222_summary": ("run_id", "axis", "variant", "seed", "final_loss", "diverged_round"),
         "hand_222_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
         "hand_222_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
+        "hand_222_ledger": LEDGER_KEYS + ("printed", "verdict"),
     },
     table_keys={
         "hand_222_summary": ("run_id", "seed_key"),
         "hand_222_checkpoints": ("run_id", "seed_key", "round"),
         "hand_222_pairs": ("run_a", "run_b", "seed_key"),
+        "hand_222_ledger": LEDGER_KEYS,
     },
     large_tables={"hand_222_rounds": ("run_id", "seed_key", "round", "loss")},
     unchanged=("x", "y", "weights", "checkpoints"),

@@ -17,6 +17,8 @@ from backprop_lab.labs.hand_222.network import (
     WEIGHTS,
     mirror_pairs,
 )
+from backprop_lab.labs.hand_222 import ledger
+from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import replicas, run_ident
 
 Run = dict[str, Any]
@@ -44,6 +46,7 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "hand_222_summary": summary,
         "hand_222_checkpoints": checkpoints,
         "hand_222_pairs": pairs_table(summary, rounds),
+        "hand_222_ledger": ledger_table(ledger.build(runs, section)),
         "hand_222_rounds": rounds,
     }
 
