@@ -77,6 +77,10 @@ def build_context(
                 "title": lab.title,
                 "anchor": slugify(lab.title, "-"),
                 "template": f"{lab.name}/section.md.j2",
+                # long per-variant tables, after the lab's findings and its ledger
+                "appendix": f"{lab.name}/appendix.md.j2"
+                if (lab.folder / "appendix.md.j2").exists()
+                else None,
                 **context,
                 "claims_found": collect_claims(context),
                 "ledger": _ledger(tables.get(f"{lab.name}_ledger"), f"{lab.name}_ledger"),

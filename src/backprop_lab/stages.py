@@ -23,7 +23,7 @@ STAGES = {
     "train": ("backprop_lab.train", "run", ()),
     "aggregate": ("backprop_lab.aggregate", "tables", ()),
     "figures": ("backprop_lab.figures", "figures", ()),
-    "report": ("backprop_lab.report", "findings", ("section.md.j2",)),
+    "report": ("backprop_lab.report", "findings", ("section.md.j2", "appendix.md.j2")),
 }
 # the report's frame and macros
 REPORT_TEMPLATES = ("templates/report.md.j2", "templates/report.html.j2", "templates/macros.md.j2")
@@ -43,7 +43,7 @@ def stage_files(stage: str, lab_names: list[str]) -> list[str]:
     files = {_module_file(m) for m in import_closure(tuple(entry_points(stage, lab_names)))}
     _, _, data = STAGES[stage]
     for name in lab_names:
-        files |= {ROOT / "labs" / name / f for f in data}
+        files |= {ROOT / "labs" / name / f for f in data if (ROOT / "labs" / name / f).exists()}
     if stage == "report":
         files |= {ROOT / t for t in REPORT_TEMPLATES}
     return sorted(p.relative_to(ROOT.parent).as_posix() for p in files)
