@@ -225,18 +225,62 @@ def _value(run: pd.Series, keys: list[str]) -> str:
     return ", ".join(parts) if parts else "baseline"
 
 
+class _Runs:
+    """The summary table and its distinct runs, found by what they change."""
+
+    def __init__(self, summary: pd.DataFrame) -> None:
+        self.summary = summary
+        self.distinct = unique_runs(summary)
+        self.tasks = list(dict.fromkeys(summary["task"]))
+
+    def where(self, task: str, allowed: set[str]) -> pd.DataFrame:
+        """Every seed's row of the distinct runs of `task` that change only `allowed`."""
+        first = runs_changing(self.distinct[self.distinct["task"] == task], allowed)
+        return self.summary[self.summary["run_id"].isin(first["run_id"])]
+
+    def groups(self, task: str, allowed: set[str]) -> Any:
+        return self.where(task, allowed).groupby("run_id", sort=False)
+
+
 def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str, Any]:
-    summary = tables["classification_summary"]
-    distinct = unique_runs(summary)
+    runs = _Runs(tables["classification_summary"])
+    summary = runs.summary
+    baselines = _baselines(runs)
+    lr_rows = _learning_rates(runs)
+    none = _no_activation(runs, baselines)
+    spreads = _spreads(runs)
+    unstable = [s for s in spreads if s["range"] >= UNSTABLE_SPREAD]
+    return {
+        "tasks": runs.tasks,
+        "baselines": baselines,
+        "quirks": _quirks(runs, baselines),
+        "axes": _axes(summary),
+        "lr": lr_rows,
+        "lr_one": [r for r in lr_rows if r["lr"] == 1.0],
+        "depth": _depth(runs, width_pool),
+        "none": none,
+        "xor_none": [n for n in none if n["task"] == "xor" and not n["all_diverged"]],
+        "engines": _engines(runs, baselines),
+        "split": _split(runs),
+        "spreads": spreads,
+        "unstable": unstable,
+        "widest": max(spreads, key=lambda s: s["range"]) if spreads else None,
+        "seeds": [int(s) for s in sorted(summary["seed"].dropna().unique().tolist())],
+        "n_runs": len(runs.distinct),
+    }
+
+
+def _axes(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every axis: a row per variant with its seeds' statistics."""
     axes = []
     for axis in dict.fromkeys(summary["axis"]):
-        runs = summary[summary["axis"] == axis]
+        in_axis = summary[summary["axis"] == axis]
         keys: list[str] = []
-        for text in runs["changed"].fillna(""):
+        for text in in_axis["changed"].fillna(""):
             keys += [k for k in text.split(",") if k and k not in keys]
         keys = ["loss_function" if k == "loss" else k for k in keys]
         rows = []
-        for run_id, group in runs.groupby("run_id", sort=False):
+        for run_id, group in in_axis.groupby("run_id", sort=False):
             first = group.iloc[0]
             rows.append(
                 {
@@ -251,38 +295,35 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
                 }
             )
         axes.append({"axis": axis, "varied": keys, "rows": rows})
+    return axes
 
-    def runs_where(task: str, allowed: set[str]) -> pd.DataFrame:
-        first = runs_changing(distinct[distinct["task"] == task], allowed)
-        return summary[summary["run_id"].isin(first["run_id"])]
 
-    tasks = list(dict.fromkeys(summary["task"]))
+def _baselines(runs: _Runs) -> dict[str, dict[str, Any]]:
     baselines = {}
-    for task in tasks:
-        base = runs_where(task, set())
+    for task in runs.tasks:
+        base = runs.where(task, set())
         if len(base):
             first = base.iloc[0]["run_id"]
             baselines[task] = {"run_id": first, **_seed_stats(base[base.run_id == first])}
+    return baselines
 
-    # learning rates: which reach 100 % accuracy, in how many epochs
-    lr_rows = []
-    for task in tasks:
-        for run_id, group in runs_where(task, {"lr"}).groupby("run_id", sort=False):
-            lr_rows.append(
-                {
-                    "task": task,
-                    "lr": float(group.iloc[0]["lr"]),
-                    "run_id": run_id,
-                    **_seed_stats(group),
-                }
-            )
-    lr_rows.sort(key=lambda r: (r["task"], -r["lr"]))
 
-    # depth: widths taken in order from the pool
+def _learning_rates(runs: _Runs) -> list[dict[str, Any]]:
+    """Which learning rates reach 100 % accuracy, in how many epochs."""
+    rows = []
+    for task in runs.tasks:
+        for run_id, group in runs.groups(task, {"lr"}):
+            lr = float(group.iloc[0]["lr"])
+            rows.append({"task": task, "lr": lr, "run_id": run_id, **_seed_stats(group)})
+    return sorted(rows, key=lambda r: (r["task"], -r["lr"]))
+
+
+def _depth(runs: _Runs, width_pool: list[int]) -> list[dict[str, Any]]:
+    """The final loss by depth (widths taken in order from the pool), per task."""
     depth = []
-    for task in tasks:
+    for task in runs.tasks:
         rows = []
-        for _, group in runs_where(task, {"hidden"}).groupby("run_id", sort=False):
+        for _, group in runs.groups(task, {"hidden"}):
             hidden = [int(w) for w in str(group.iloc[0]["hidden"]).split("-")]
             if hidden == list(width_pool[: len(hidden)]):
                 rows.append(
@@ -300,15 +341,15 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
             depth.append(
                 {"task": task, "rows": rows, "monotone": monotone, "deepest_best": deepest_best}
             )
+    return depth
 
-    # lr 1
-    lr_one = [r for r in lr_rows if r["lr"] == 1.0]
 
-    # no activation on XOR (and on linear for contrast)
+def _no_activation(runs: _Runs, baselines: dict[str, Any]) -> list[dict[str, Any]]:
+    """Runs without activation, against their task's baseline."""
     none = []
-    for task in tasks:
+    for task in runs.tasks:
         base = baselines.get(task)
-        for run_id, group in runs_where(task, {"activation", "lr"}).groupby("run_id", sort=False):
+        for run_id, group in runs.groups(task, {"activation", "lr"}):
             first = group.iloc[0]
             if first["activation"] != "identity":
                 continue
@@ -323,42 +364,44 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
                     "all_diverged": len(stats["diverged"]) == stats["seeds"],
                 }
             )
-    xor_none = [n for n in none if n["task"] == "xor" and not n["all_diverged"]]
+    return none
 
-    # engines: numpy vs torch, same seeds
+
+def _engines(runs: _Runs, baselines: dict[str, Any]) -> list[dict[str, Any]]:
+    """numpy vs torch on the same seeds."""
     engines = []
-    for task in tasks:
-        for run_id, group in runs_where(task, {"engine"}).groupby("run_id", sort=False):
-            if group.iloc[0]["engine"] != "torch":
+    for task in runs.tasks:
+        base = baselines.get(task)
+        for run_id, group in runs.groups(task, {"engine"}):
+            if group.iloc[0]["engine"] != "torch" or base is None:
                 continue
-            base = baselines.get(task)
-            if base is None:
-                continue
-            a = summary[summary.run_id == base["run_id"]].set_index("seed")
+            a = runs.summary[runs.summary.run_id == base["run_id"]].set_index("seed")
             b = group.set_index("seed")
             common = a.index.intersection(b.index)
+
+            def same(column: str, a: pd.DataFrame = a, b: pd.DataFrame = b, common=common) -> bool:
+                return bool((a.loc[common, column] == b.loc[common, column]).all())
+
+            diff = (a.loc[common, "final_loss"] - b.loc[common, "final_loss"]).abs().max()
             engines.append(
                 {
                     "task": task,
                     "numpy": base["run_id"],
                     "torch": run_id,
                     "seeds": len(common),
-                    "max_loss_diff": float(
-                        (a.loc[common, "final_loss"] - b.loc[common, "final_loss"]).abs().max()
-                    ),
-                    "same_epochs": bool(
-                        (a.loc[common, "epochs_run"] == b.loc[common, "epochs_run"]).all()
-                    ),
-                    "same_accuracy": bool(
-                        (a.loc[common, "train_accuracy"] == b.loc[common, "train_accuracy"]).all()
-                    ),
+                    "max_loss_diff": float(diff),
+                    "same_epochs": same("epochs_run"),
+                    "same_accuracy": same("train_accuracy"),
                 }
             )
+    return engines
 
-    # split: train vs test accuracy
+
+def _split(runs: _Runs) -> list[dict[str, Any]]:
+    """Train vs test accuracy of the runs with a test part."""
     split = []
-    for _, first in distinct[distinct["test_fraction"] > 0].iterrows():
-        group = summary[summary.run_id == first["run_id"]]
+    for _, first in runs.distinct[runs.distinct["test_fraction"] > 0].iterrows():
+        group = runs.summary[runs.summary.run_id == first["run_id"]]
         split.append(
             {
                 "task": first["task"],
@@ -369,30 +412,33 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
                 **_seed_stats(group),
             }
         )
+    return split
 
-    # stability across random initialisations
+
+def _spreads(runs: _Runs) -> list[dict[str, Any]]:
+    """The seeds' spread of train accuracy, per distinct run in which no seed diverged."""
     spreads = []
-    for run_id, group in summary[summary["run_id"].isin(distinct["run_id"])].groupby(
-        "run_id", sort=False
-    ):
+    distinct = runs.summary[runs.summary["run_id"].isin(runs.distinct["run_id"])]
+    for run_id, group in distinct.groupby("run_id", sort=False):
         if len(group) > 1 and group["diverged_epoch"].isna().all():
             acc = group["train_accuracy"]
             spreads.append(
                 {"run_id": run_id, "range": float(acc.max() - acc.min()), "std": float(acc.std())}
             )
-    unstable = [s for s in spreads if s["range"] >= UNSTABLE_SPREAD]
-    widest = max(spreads, key=lambda s: s["range"]) if spreads else None
-    all_seeds = sorted(summary["seed"].dropna().unique().tolist())
-    # each quirk of the listing against its corrections, per task, with the seeds' spread
+    return spreads
+
+
+def _quirks(runs: _Runs, baselines: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each quirk of the listing against its corrections, per task, with the seeds' spread."""
     quirks = []
-    for task in tasks:
+    for task in runs.tasks:
         listed = baselines.get(task)
         if listed is None:
             continue
+        listed_row = runs.summary[runs.summary.run_id == listed["run_id"]].iloc[0]
         for key, name, corrections in QUIRKS:
-            column = "loss_function" if key == "loss" else key
-            for run_id, group in runs_where(task, {key}).groupby("run_id", sort=False):
-                value = group.iloc[0][column]
+            for run_id, group in runs.groups(task, {key}):
+                value = group.iloc[0][key]
                 if value not in corrections:
                     continue
                 stats = _seed_stats(group)
@@ -401,9 +447,7 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
                         "task": task,
                         "quirk": name,
                         "key": key,
-                        "listed": str(
-                            summary.loc[summary.run_id == listed["run_id"], column].iloc[0]
-                        ),
+                        "listed": str(listed_row[key]),
                         "corrected": str(value),
                         "run_id": run_id,
                         "listed_stats": listed,
@@ -411,22 +455,4 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
                         "acc_change": stats["acc_mean"] - listed["acc_mean"],
                     }
                 )
-
-    return {
-        "tasks": tasks,
-        "baselines": baselines,
-        "quirks": quirks,
-        "axes": axes,
-        "lr": lr_rows,
-        "lr_one": lr_one,
-        "depth": depth,
-        "none": none,
-        "xor_none": xor_none,
-        "engines": engines,
-        "split": split,
-        "spreads": spreads,
-        "unstable": unstable,
-        "widest": widest,
-        "seeds": [int(s) for s in all_seeds],
-        "n_runs": len(distinct),
-    }
+    return quirks
