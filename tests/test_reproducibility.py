@@ -221,13 +221,18 @@ def test_template_edit_reruns_only_the_report(rerun_copy: Path) -> None:
 STAGES = ("aggregate", "figures")
 
 
-def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
-    engine = rerun_copy / "src/backprop_lab/core/numpy_engine.py"
-    engine.write_text(engine.read_text() + "\n# an edit\n")
-    jobs = planned_jobs(rerun_copy)
+def _assert_everything_reruns(work: Path, edited: str) -> None:
+    """After an edit of `edited` (a file under src/), every job reruns."""
+    path = work / "src" / edited
+    path.write_text(path.read_text() + "\n# an edit\n")
+    jobs = planned_jobs(work)
     assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
     everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
     assert set(jobs) == everything | {"report"}
+
+
+def test_engine_edit_reruns_training_and_what_follows(rerun_copy: Path) -> None:
+    _assert_everything_reruns(rerun_copy, "backprop_lab/core/numpy_engine.py")
 
 
 LABS = ("hand_222", "gradient_equality", "classification", "timing")
@@ -263,12 +268,7 @@ def test_editing_any_module_a_stage_imports_reruns_it(rerun_copy: Path, stage: s
 
 
 def test_editing_the_cli_reruns_every_stage(rerun_copy: Path) -> None:
-    cli = rerun_copy / "src/backprop_lab/cli.py"
-    cli.write_text(cli.read_text() + "\n# an edit\n")
-    jobs = planned_jobs(rerun_copy)
-    assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
-    everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
-    assert set(jobs) == everything | {"report"}
+    _assert_everything_reruns(rerun_copy, "backprop_lab/cli.py")
 
 
 # --- determinism and pins ------------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 
 from backprop_lab import ledger
 from backprop_lab.core.data import xor_task
+from backprop_lab.findings import equal
 
 LEDGER = Path(__file__).with_name("ledger.yaml")
 # Tables 1-4 print accuracy with 2 decimals ("0.99"); a "1" there is the same column.
@@ -47,18 +48,9 @@ def _find(runs: list[Run], baseline: dict[str, Any], **want: Any) -> Run | None:
     target = {**{k: baseline[k] for k in keys}, **want}
     for run in runs:
         s = run["settings"]
-        if all(_same(s.get(k), v) for k, v in target.items()):
+        if all(equal(s.get(k), v) for k, v in target.items()):
             return run
     return None
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return bool(np.isclose(float(a), float(b), rtol=1e-12, atol=0))
-        except (TypeError, ValueError):
-            return False
-    return a == b
 
 
 def build(runs: list[Run], baseline: dict[str, Any], width_pool: list[int]) -> list[dict]:
