@@ -119,7 +119,11 @@ CASES: list[Case] = [
     (
         "unknown-activation",
         lambda c: _base(c).update(hidden_activation="softplus"),
-        ("hand_222.baseline.hidden_activation", "'softplus'", "sigmoid, relu, tanh, identity"),
+        (
+            "hand_222.baseline.hidden_activation",
+            "'softplus'",
+            "sigmoid, sigmoid_clip, relu, tanh, identity",
+        ),
     ),
     (
         "unknown-loss",
@@ -351,7 +355,11 @@ def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -
             lambda c: c["hand_222"]["axes"]["step_rounds"]["grid"].update(
                 hidden_activation=["relu", "gelu"]
             ),
-            ("hand_222.axes.step_rounds.grid.hidden_activation.1", "'gelu'", "sigmoid, relu"),
+            (
+                "hand_222.axes.step_rounds.grid.hidden_activation.1",
+                "'gelu'",
+                "sigmoid, sigmoid_clip, relu",
+            ),
         ),
         (
             lambda c: _variant(c).update(label=5),

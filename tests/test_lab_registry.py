@@ -85,7 +85,8 @@ def test_a_new_lab_is_its_folder_plus_one_registry_line(tmp_path: Path) -> None:
     snakemake(work, "--cores", "2")
     md = (work / "reports/report.md").read_text()
     # its section, its table, its figure and its finding, and no other lab
-    assert re.findall(r"^## (.+)$", md, re.M) == ["A toy lab", "Provenance"]
+    assert re.findall(r"^## (.+)$", md, re.M) == ["Findings at a glance", "A toy lab", "Provenance"]
+    assert "| [A toy lab](#a-toy-lab) | 1 | 0 | 0 | 0 | — |" in md  # its claim, no ledger
     assert "[A toy lab](#a-toy-lab)" in md
     assert "![Toy values](figures/toy_values.png)" in md
     assert (
@@ -127,7 +128,11 @@ def test_a_config_with_one_lab_runs_and_reports_that_lab_alone(tmp_path: Path) -
     assert runs == ["large", "small"]
     assert not [p for p in (work / "results/runs").iterdir() if p.name != "hand_222"]
     md = (work / "reports/report.md").read_text()
-    assert re.findall(r"^## (.+)$", md, re.M) == ["The 2-2-2 network by hand", "Provenance"]
+    assert re.findall(r"^## (.+)$", md, re.M) == [
+        "Findings at a glance",
+        "The 2-2-2 network by hand",
+        "Provenance",
+    ]
     tables = {p.name for p in (work / "reports/tables").glob("*.csv")}
     assert tables and all(name.startswith("hand_222_") for name in tables)
 
