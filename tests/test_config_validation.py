@@ -73,6 +73,26 @@ def _variant(c: dict) -> dict:
 Case = tuple[str, Callable[[dict], Any], tuple[str, ...]]
 CASES: list[Case] = [
     (
+        "nan-weight",
+        lambda c: c["hand_222"]["weights"].__setitem__(3, float("nan")),
+        ("hand_222.weights.3", "nan is not allowed", "a finite number"),
+    ),
+    (
+        "inf-target",
+        lambda c: c["hand_222"]["y"].__setitem__(0, float("inf")),
+        ("hand_222.y.0", "inf is not allowed", "a finite number"),
+    ),
+    (
+        "nan-step",
+        lambda c: _base(c).update(step=float("nan")),
+        ("hand_222.baseline.step", "nan is not allowed", "a finite number"),
+    ),
+    (
+        "checkpoint-beyond-every-run",
+        lambda c: c["hand_222"].update(checkpoints=[10, 5000]),
+        ("hand_222.checkpoints", "[5000]", "rounds up to 20"),
+    ),
+    (
         "typo-top-level-key",
         lambda c: c.update(seed=[0]),
         (
@@ -268,6 +288,11 @@ def ran_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return work, snapshot
 
 
+# exactly how many malformed configs the real `snakemake -n` must reject: a case lost from
+# the list (or a new one not rejected) changes the count
+EXPECTED_CASES = 36
+
+
 def test_the_tiny_config_is_valid() -> None:
     validate_config(copy.deepcopy(TINY), SCHEMA)
 
@@ -278,7 +303,7 @@ def test_cases_are_distinct() -> None:
         config = copy.deepcopy(TINY)
         edit(config)
         configs.append(yaml.safe_dump(config, sort_keys=True))
-    assert len(CASES) >= 20
+    assert len(CASES) == EXPECTED_CASES
     assert len(set(configs)) == len(CASES)
 
 
@@ -340,7 +365,7 @@ def test_every_case_was_rejected(rejections: dict[str, tuple[int, str, bool]]) -
         for n, (code, out, same) in rejections.items()
         if code != 0 and "Invalid configuration: config key " in out and same
     ]
-    assert len(rejected) == len(CASES) >= 20
+    assert len(rejected) == len(CASES) == EXPECTED_CASES
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ Snakemake `params:`, so changing one value reruns exactly the jobs it reaches.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,33 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
     """
     import jsonschema
 
+    _check_finite(config, ())
     schema = compose_schema(schema_path)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=_error_depth, reverse=True)
     if errors:
         raise ConfigError(_describe(_deepest(errors[0]), schema))
     _check_grid_values(config, schema)
-    for run_id, settings in expand_variants(config).items():
+    runs = expand_variants(config)
+    for run_id, settings in runs.items():
         _check_settings(run_id, settings)
+    for lab in labs.configured(config):
+        if lab.check_section is not None:
+            lab_runs = {r: s for r, s in runs.items() if s["lab"] == lab.name}
+            lab.check_section(config[lab.name], lab_runs)
+
+
+def _check_finite(value: Any, path: tuple[Any, ...]) -> None:
+    """Every number in the config is finite: YAML's .nan and .inf pass a schema's bounds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        key = ".".join(str(p) for p in path) or "(top level)"
+        raise ConfigError(f"config key {key}: {value} is not allowed; allowed: a finite number")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, (*path, i))
 
 
 def _error_depth(error: Any) -> int:

@@ -70,6 +70,8 @@ class Lab:
     variants: Callable[[dict[str, Any], dict[str, Any]], dict[str, Settings]] | None = None
     # check(settings, key): rules across keys that a schema cannot state (raise ConfigError)
     check: Callable[[Settings, str], None] | None = None
+    # check_section(section, runs): rules across the lab's variants (raise ConfigError)
+    check_section: Callable[[dict[str, Any], dict[str, Settings]], None] | None = None
     # figures(section) -> the figures the lab draws for this config
     figures: Callable[[dict[str, Any]], list[Figure]] = lambda section: []
     # result keys a run file of this lab must hold

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
+from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
 
 
 def _complete(
@@ -23,6 +23,17 @@ def _complete(
         checkpoints=sorted(set(section["checkpoints"]) | {1}),
         seeds=list(config["seeds"]) if random_init else None,
     )
+
+
+def _check_section(section: dict[str, Any], runs: dict[str, dict[str, Any]]) -> None:
+    """A reported round beyond every run's rounds would be reported by no run."""
+    longest = max((s["rounds"] for s in runs.values()), default=0)
+    beyond = sorted(c for c in section["checkpoints"] if c > longest)
+    if beyond:
+        raise ConfigError(
+            f"config key hand_222.checkpoints: {beyond} is beyond every variant's rounds "
+            f"(the longest has {longest}); allowed: rounds up to {longest}"
+        )
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -49,6 +60,7 @@ LAB = Lab(
     large_tables={"hand_222_rounds": ("run_id", "seed_key", "round", "loss")},
     unchanged=("x", "y", "weights", "checkpoints"),
     complete=_complete,
+    check_section=_check_section,
     figures=_figures,
     result_keys=("loss", "weights", "weights_initial", "checkpoints", "diverged"),
 )
