@@ -1,0 +1,71 @@
+"""What a user of a Snakemake workflow expects to find: declared dependencies that match
+the imports, a license, the workflow catalog's file, no link out of the repository."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from conftest import ROOT
+
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {"yaml": "pyyaml"}
+
+
+def _imports(folder: Path) -> set[str]:
+    names = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    local = {"backprop_lab", "conftest", "lab_listings"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in local}
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=\\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_every_third_party_import_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = _declared(project["dependencies"])
+    test = runtime | _declared(project["optional-dependencies"]["test"])
+    missing = {DISTRIBUTIONS.get(n, n) for n in _imports(ROOT / "src")} - runtime
+    assert not missing, f"imported by src/ but not in [project] dependencies: {missing}"
+    missing = {DISTRIBUTIONS.get(n, n) for n in _imports(ROOT / "tests")} - test
+    assert not missing, f"imported by tests/ but not declared: {missing}"
+
+
+def test_declared_dependencies_are_pinned_in_the_lock() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = _declared(project["dependencies"] + project["optional-dependencies"]["test"])
+    lock = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line
+    }
+    assert declared <= lock, declared - lock
+
+
+def test_license_and_workflow_catalog_file() -> None:
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    catalog = yaml.safe_load((ROOT / ".snakemake-workflow-catalog.yml").read_text())
+    assert catalog["usage"]["software-stack-deployment"]["conda"] is True
+    assert "report" in catalog["usage"]
+
+
+def test_docs_link_only_inside_the_repository() -> None:
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        links = re.findall(r"\]\(([^)#]+)\)", path.read_text())
+        for link in links:
+            if link.startswith(("http://", "https://")):
+                continue
+            target = (path.parent / link).resolve()
+            assert target.is_relative_to(ROOT), f"{path.name} links outside the repo: {link}"
+            assert target.exists(), f"{path.name} links to a missing file: {link}"
