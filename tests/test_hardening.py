@@ -38,3 +38,86 @@ def test_an_interrupted_write_keeps_the_old_file_and_no_temporary(tmp_path: Path
     write_text_atomic(target, "new content\n")
     assert target.read_text() == "new content\n"
     assert sorted(os.listdir(tmp_path)) == ["run.json"]
+
+
+# --- the fast per-sample SGD loop, for every activation × loss -----------------------------
+
+from backprop_lab.core.functions import LOSSES  # noqa: E402
+from backprop_lab.core.network import NetSpec, flatten_params, init_params  # noqa: E402
+from backprop_lab.core.numpy_engine import NumpyEngine  # noqa: E402
+from backprop_lab.core.torch_engine import TorchEngine  # noqa: E402
+
+
+def _output(loss: str) -> tuple[str, int]:
+    """An output activation and width that the loss accepts."""
+    if loss == "bce":
+        return "sigmoid", 1
+    if loss in ("softmax_ce", "ce_soft_raw"):
+        return "identity", 2
+    return "identity", 1
+
+
+CASES = [(a, loss) for a in sorted(ACTIVATIONS) for loss in sorted(LOSSES)]
+
+
+@pytest.mark.parametrize("act, loss", CASES, ids=[f"{a}-{loss}" for a, loss in CASES])
+def test_the_fast_sgd_loop_equals_the_slow_path_and_pytorch(act: str, loss: str) -> None:
+    """Mutant: the fast loop skipping an activation's derivative (say ReLU's). One epoch of
+    the fast loop equals sample-by-sample loss_and_grads + update, and PyTorch's epoch."""
+    out_act, n_out = _output(loss)
+    spec = NetSpec((2, 5, 4, n_out), (act, act, out_act), True, loss)
+    params = init_params(spec, {"kind": "normal", "std": 1.0}, [0, 1])
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, (2, 6, 2))
+    Y = rng.uniform(0, 1, (2, 6, n_out))
+    lr = np.array([0.01, 0.005])  # small enough that no activation diverges in one epoch
+    fast = NumpyEngine(spec, params)
+    fast.sgd_epoch(X, Y, lr)
+    slow = NumpyEngine(spec, params)
+    for n in range(X.shape[1]):
+        _, grads, _ = slow.loss_and_grads(X[:, n : n + 1], Y[:, n : n + 1])
+        slow.update(grads, lr)
+    twin = TorchEngine(spec, params)
+    twin.sgd_epoch(X, Y, lr)
+    a, b, c = (flatten_params(e.get_params()) for e in (fast, slow, twin))
+    assert np.max(np.abs(a - flatten_params(params))) > 1e-6  # it learned something
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a, c, rtol=0, atol=1e-10)
+
+
+# --- tolerances pinned from the failing side -------------------------------------------------
+
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+from conftest import ROOT  # noqa: E402
+
+from backprop_lab.core.gradcheck import compare_grads  # noqa: E402
+from backprop_lab.reproduce import TOLERANCES, compare_frames  # noqa: E402
+
+
+def test_the_gradient_checks_noise_floor() -> None:
+    """Mutant: the floor raised from 1e-10 to 1e-6. A difference just above the configured
+    floor is an error; just below, it is not."""
+    floor = yaml.safe_load((ROOT / "config/config.yaml").read_text())["gradient_equality"][
+        "noise_floor"
+    ]
+    assert floor == 1e-10
+    a = [(np.array([[1e-3, 2e-3]]), np.array([0.5]))]
+    for factor, counted in ((1.01, True), (0.99, False)):
+        b = [(a[0][0] + np.array([[floor * factor, 0.0]]), a[0][1])]
+        rows = compare_grads(a, b, noise_floor=floor)
+        assert (rows[0]["max_rel_error"] > 0) is counted, factor
+
+
+@pytest.mark.parametrize("engine, rtol", [("numpy", 1e-9), ("torch", 1e-7)])
+def test_the_reproduction_checks_tolerances(engine: str, rtol: float) -> None:
+    """Mutant: the torch tolerance loosened from 1e-7 to 1e-2. A relative difference just
+    above each engine's tolerance is a mismatch; just below, it is not."""
+    assert TOLERANCES[engine].rtol == rtol
+    expected = pd.DataFrame(
+        {"run_id": ["l/a/x"], "seed_key": ["-"], "engine": [engine], "final_loss": [1.0]}
+    )
+    for factor, flagged in ((1.05, True), (0.95, False)):
+        got = expected.assign(final_loss=1.0 + rtol * factor)
+        found = compare_frames("hand_222_summary", expected, got)
+        assert bool(found) is flagged, (engine, factor)
