@@ -121,3 +121,37 @@ def test_the_reproduction_checks_tolerances(engine: str, rtol: float) -> None:
         got = expected.assign(final_loss=1.0 + rtol * factor)
         found = compare_frames("hand_222_summary", expected, got)
         assert bool(found) is flagged, (engine, factor)
+
+
+# --- `--config` overrides and dry runs -------------------------------------------------------
+
+import shutil  # noqa: E402
+
+from conftest import snakemake  # noqa: E402
+
+from backprop_lab.configuration import type_overrides  # noqa: E402
+
+
+def test_nested_config_overrides_get_their_yaml_types() -> None:
+    """Snakemake hands `--config hand_222={baseline: {step: 2.0}}` over as text ('2.0')."""
+    config = {"hand_222": {"baseline": {"step": "2.0", "engine": "torch", "rounds": "50"}}}
+    config["hand_222"]["weights"] = ["0.1", "-2", "1e-3"]
+    config["seeds"] = [0, 1]
+    overrides = {"hand_222": {"baseline": {"step": "2.0", "engine": "torch", "rounds": "50"}}}
+    overrides["hand_222"]["weights"] = ["0.1", "-2", "1e-3"]
+    type_overrides(config, overrides)
+    assert config["hand_222"]["baseline"] == {"step": 2.0, "engine": "torch", "rounds": 50}
+    assert config["hand_222"]["weights"] == [0.1, -2, 0.001]
+
+
+def test_an_override_and_a_dry_run_with_it_leave_the_next_run_alone(
+    test_run: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "override"
+    shutil.copytree(test_run, work, symlinks=True)
+    done = snakemake(work, "-n", "--cores", "1", "--config", "hand_222={baseline: {step: 2.0}}")
+    assert "Invalid configuration" not in done.stdout + done.stderr
+    assert "rule train:" in done.stdout  # the overridden step reruns the variants using it
+    # the dry run wrote the settings of the override: the plain config is still up to date
+    again = snakemake(work, "-n", "--cores", "1")
+    assert "Nothing to be done" in again.stdout + again.stderr

@@ -20,6 +20,7 @@ from backprop_lab.lab import SAFE_NAME, ConfigError, settings_digest
 
 __all__ = [
     "ConfigError",
+    "type_overrides",
     "compose_schema",
     "expand_variants",
     "settings_digest",
@@ -90,6 +91,47 @@ def _lab_section(name: str, fragment: dict[str, Any], defs: dict[str, Any]) -> d
         ]
     }
     return section
+
+
+def type_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Give `--config` overrides their YAML types, in place.
+
+    Snakemake parses a nested `--config` value (`hand_222={baseline: {step: 2.0}}`) with
+    YAML's base loader, which keeps every scalar as text, and merges it into the config.
+    Each text leaf that came from an override is read again as YAML (2.0, 1e-3, true, 7),
+    so that an override means what the same text means in the config file.
+    """
+
+    def walk(target: Any, given: Any) -> Any:
+        if isinstance(given, dict) and isinstance(target, dict):
+            for key, value in given.items():
+                if key in target:
+                    target[key] = walk(target[key], value)
+            return target
+        if isinstance(given, list) and isinstance(target, list) and len(given) == len(target):
+            return [walk(t, g) for t, g in zip(target, given)]
+        if isinstance(given, str) and isinstance(target, str):
+            return _scalar(target)
+        return target
+
+    for key, value in overrides.items():
+        if key in config and isinstance(value, (dict, list)):
+            config[key] = walk(config[key], value)
+
+
+def _scalar(text: str) -> Any:
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(text)  # YAML 1.1 reads 1e-3 as text; the config means a number
+        except ValueError:
+            return text
+    return value if isinstance(value, (int, float, bool)) or value is None else text
 
 
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:

@@ -1,4 +1,5 @@
 # Helpers that turn the config into targets, and the one way a rule runs package code.
+import hashlib
 import json
 import os
 import shlex
@@ -14,9 +15,12 @@ from backprop_lab.configuration import (  # noqa: E402
     ConfigError,
     expand_variants,
     report_params,
+    type_overrides,
     validate_config,
 )
 
+# nested `--config` values reach the config as text: give them their YAML types
+type_overrides(config, workflow.config_settings.overwrite_config)
 try:
     validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 except ConfigError as err:
@@ -44,7 +48,7 @@ def lab_runs(lab):
 
 
 def settings_file(run_id):
-    return f"results/settings/{run_id}.json"
+    return SETTINGS_FILES[run_id]
 
 
 def settings_of(wildcards):
@@ -70,30 +74,32 @@ def figure_files(lab):
     return [f"reports/figures/{f.name}.png" for f in lab.figures(config[lab.name])]
 
 
-def write_if_changed(path, data):
-    """Write JSON only when its content changes, so unchanged settings keep their file."""
+def content_file(prefix, data):
+    """A JSON file named by its content (`<prefix>.<digest>.json`), written once.
+
+    Settings that change get a new file (a new input: the job reruns); settings that change
+    back find their old file untouched, so a dry run with another config, or an edit that
+    is undone, reruns nothing (a rewritten file's newer mtime would).
+    """
     text = json.dumps(data, sort_keys=True, indent=1) + "\n"
-    path = Path(path)
-    if path.exists() and path.read_text() == text:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(f"{prefix}.{digest}.json")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return path.as_posix()
 
 
-# Each job reads its settings from a file written here (only when changed): no config
-# text is ever put into a shell command. `params:` carries the same settings, so that
-# Snakemake reruns exactly the jobs whose settings changed.
-for _run_id, _settings in RUNS.items():
-    write_if_changed(settings_file(_run_id), _settings)
-REPORT_SETTINGS = "results/settings/report.json"
-write_if_changed(REPORT_SETTINGS, report_params(config))
-
-
-def section_file(lab):
-    """The lab's config section, for its aggregate job (its ledger reads the baseline)."""
-    return f"results/settings/{lab.name}.json"
+# Each job reads its settings from a file written here: no config text is ever put into a
+# shell command. `params:` carries the same settings, so that Snakemake reruns exactly the
+# jobs whose settings changed.
+SETTINGS_FILES = {
+    run_id: content_file(f"results/settings/{run_id}", settings)
+    for run_id, settings in RUNS.items()
+}
+REPORT_SETTINGS = content_file("results/settings/report", report_params(config))
 
 
 def without_labels(section):
@@ -107,8 +113,15 @@ def without_labels(section):
     return {**section, "axes": axes} if "axes" in section else section
 
 
-for _lab in LABS:
-    write_if_changed(section_file(_lab), without_labels(config[_lab.name]))
+SECTION_FILES = {
+    lab.name: content_file(f"results/settings/{lab.name}", without_labels(config[lab.name]))
+    for lab in LABS
+}
+
+
+def section_file(lab):
+    """The lab's config section, for its aggregate job (its ledger reads the baseline)."""
+    return SECTION_FILES[lab.name]
 
 # Rules run the package's command line with this checkout's own source (whatever the
 # caller's PYTHONPATH holds); the command holds paths only, never config text. The source

@@ -3,7 +3,7 @@
 
 rule train:
     input:
-        settings="results/settings/{lab}/{axis}/{variant}.json",
+        settings=lambda w: settings_file(f"{w.lab}/{w.axis}/{w.variant}"),
         code=lambda w: code("train", [w.lab]),
     output:
         "results/runs/{lab}/{axis}/{variant}.json",
