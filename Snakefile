@@ -19,6 +19,10 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/reproduce.smk"
 
 
+onsuccess:
+    print_report_paths()
+
+
 rule all:
     input:
         REPORT_OUTPUTS,

@@ -69,3 +69,29 @@ def test_docs_link_only_inside_the_repository() -> None:
             target = (path.parent / link).resolve()
             assert target.is_relative_to(ROOT), f"{path.name} links outside the repo: {link}"
             assert target.exists(), f"{path.name} links to a missing file: {link}"
+
+
+def test_the_readme_commands_name_real_targets() -> None:
+    """The variant the README shows how to regenerate is a run of the default config."""
+    from backprop_lab.configuration import expand_variants
+
+    readme = (ROOT / "README.md").read_text()
+    for flag in ("--directory .test", "--replace-workflow-config", "reports/report.md"):
+        assert flag in readme, flag
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    runs = expand_variants(config)
+    targets = re.findall(r"results/runs/([A-Za-z0-9_./-]+)\.json", readme)
+    assert targets and all(t in runs for t in targets), targets
+
+
+def test_the_small_config_runs_with_directory(tmp_path: Path) -> None:
+    """`snakemake --directory .test`, as the README says, plans the test configuration."""
+    from conftest import copy_pipeline, snakemake
+
+    work = copy_pipeline(tmp_path / "repo")
+    (work / ".test" / "config").mkdir(parents=True)
+    (work / ".test" / "config" / "config.yaml").write_text(
+        (ROOT / ".test" / "config" / "config.yaml").read_text()
+    )
+    done = snakemake(work, "-n", "--cores", "1", "--directory", ".test")
+    assert "train" in done.stdout and "Invalid configuration" not in done.stdout

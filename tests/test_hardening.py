@@ -155,3 +155,14 @@ def test_an_override_and_a_dry_run_with_it_leave_the_next_run_alone(
     # the dry run wrote the settings of the override: the plain config is still up to date
     again = snakemake(work, "-n", "--cores", "1")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_run_ends_by_saying_where_the_report_is(test_run: Path, tmp_path: Path) -> None:
+    work = tmp_path / "again"
+    shutil.copytree(test_run, work, symlinks=True)
+    done = snakemake(work, "--cores", "1", "--forcerun", "report")
+    said = done.stdout + done.stderr
+    for name in ("report.md", "report.html"):
+        assert f"backprop-lab: the report is {work.resolve() / 'reports' / name}" in said
+    dry = snakemake(work, "-n", "--cores", "1")
+    assert "the report is" not in dry.stdout + dry.stderr

@@ -62,6 +62,8 @@ def test_reproduction_check_passes_on_the_same_code(test_run: Path, tmp_path: Pa
     done = reproduce(work, test_run / "reports/tables")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: the regenerated metrics match the reference" in done.stdout
+    # it streams its progress instead of minutes of silence
+    assert re.search(r"^  \d+ of \d+ steps \(100%\) done$", done.stdout, re.MULTILINE)
 
 
 def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, Path]) -> None:

@@ -8,6 +8,7 @@ a tolerance that depends on the engine that produced them; wall times never.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -206,15 +207,10 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     copy_pipeline(source, workdir)
     log = workdir / "snakemake.log"
     print(f"Regenerating the metrics from scratch in {workdir} (log: {log}) ...", flush=True)
-    with open(log, "w") as handle:
-        done = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(cores), "tables"],
-            cwd=workdir,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if done.returncode != 0:
+    returncode = _run_streaming(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "tables"], workdir, log
+    )
+    if returncode != 0:
         print(f"FAILED: the pipeline did not run to the tables; see {log}")
         return 2
     mismatches = compare_dirs(reference, workdir / "reports" / "tables")
@@ -235,6 +231,24 @@ def reproduce(source: Path, reference: Path, workdir: Path, cores: int) -> int:
     report.write_text(text + "\n")
     print(text)
     return 1 if mismatches else 0
+
+
+# the lines of Snakemake's output that tell a person how far the run is
+PROGRESS = re.compile(r"^\d+ of \d+ steps \(\d+%\) done|^Error in rule|^Job stats")
+
+
+def _run_streaming(command: list[str], cwd: Path, log: Path) -> int:
+    """Run `command`, its whole output to `log`, its progress lines to stdout as they come."""
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            handle.write(line)
+            if PROGRESS.search(line):
+                print(f"  {line.rstrip()}", flush=True)
+        return process.wait()
 
 
 def changed_since_reference(tables_dir: Path, limit: int = 40) -> dict[str, Any]:

@@ -134,3 +134,10 @@ THREADS_ENV = (
     "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
     "BACKPROP_LAB_THREADS={threads}"
 )
+
+
+def print_report_paths():
+    """When a run ends well, say where the report is."""
+    for path in REPORT_OUTPUTS:
+        if Path(path).exists():
+            print(f"backprop-lab: the report is {Path(path).resolve()}")
