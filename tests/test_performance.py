@@ -64,15 +64,19 @@ def test_a_torch_training_job_does_import_torch(tmp_path: Path) -> None:
 
 
 def test_training_jobs_pin_their_threads(test_run: Path) -> None:
-    """Every training command sets the BLAS/OpenMP and torch threads from `threads:`."""
+    """Every training job ran with one BLAS/OpenMP thread (Snakemake exports them from
+    `threads:`; the rule does not set them again by hand) and one torch thread."""
     done = snakemake(test_run, "--cores", "2", "-n", "-p", "--forcerun", "train")
     commands = [line for line in done.stdout.splitlines() if "backprop_lab.cli train" in line]
     assert len(commands) == len(expand_variants(load_test_config()))
     for command in commands:
-        for var in (
-            "OMP_NUM_THREADS=1",
-            "OPENBLAS_NUM_THREADS=1",
-            "MKL_NUM_THREADS=1",
-            "BACKPROP_LAB_THREADS=1",
-        ):
-            assert var in command
+        assert "BACKPROP_LAB_THREADS=1" in command
+        assert "OMP_NUM_THREADS" not in command and "OPENBLAS_NUM_THREADS" not in command
+    logs = sorted((test_run / "logs/train").rglob("*.log"))
+    assert len(logs) == len(commands)
+    for log in logs:
+        line = next(x for x in log.read_text().splitlines() if x.startswith("threads:"))
+        assert line == (
+            "threads: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "
+            "BACKPROP_LAB_THREADS=1"
+        ), log

@@ -130,10 +130,9 @@ CLI = (
     f"PYTHONPATH={shlex.quote(os.path.relpath(SRC))} "
     f"{shlex.quote(sys.executable)} -m backprop_lab.cli"
 )
-THREADS_ENV = (
-    "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
-    "BACKPROP_LAB_THREADS={threads}"
-)
+# Snakemake itself exports OMP/MKL/OPENBLAS_NUM_THREADS from `threads:` to every shell
+# job; PyTorch's own thread count reads this one (backprop_lab.train)
+THREADS_ENV = "BACKPROP_LAB_THREADS={threads}"
 
 
 def print_report_paths():
