@@ -95,3 +95,21 @@ def test_the_small_config_runs_with_directory(tmp_path: Path) -> None:
     )
     done = snakemake(work, "-n", "--cores", "1", "--directory", ".test")
     assert "train" in done.stdout and "Invalid configuration" not in done.stdout
+
+
+def test_config_readme_is_current() -> None:
+    """config/README.md describes every key of the schema, and is regenerated from it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "config_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = (ROOT / "config" / "README.md").read_text()
+    assert "| `hand_222.weights` |" in text and "| `loss_gradient` |" in text
+    # every key has a description (no empty last column)
+    assert not re.findall(r"\|\s*\|\s*$", text, re.MULTILINE)

@@ -63,7 +63,14 @@ def _lab_section(name: str, fragment: dict[str, Any], defs: dict[str, Any]) -> d
     defs[ref] = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"label": {"type": "string", "maxLength": 200}, **settings},
+        "properties": {
+            "label": {
+                "description": "the variant's name in the report (wording only: reruns nothing)",
+                "type": "string",
+                "maxLength": 200,
+            },
+            **settings,
+        },
     }
     baseline = [{"$ref": f"#/$defs/{ref}"}, {"required": list(fragment["baseline_required"])}]
     baseline += fragment.get("baseline_rules", [])
