@@ -108,3 +108,49 @@ def test_report_in_headless_chromium(test_run: Path, tmp_path: Path) -> None:
         dest = Path(__file__).resolve().parents[1] / "reports" / "screenshots" / "report.png"
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, dest)
+
+
+# every element's handlers and URLs, as the browser sees them after parsing the page
+UNSAFE = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) {
+      const v = a.value.trim().toLowerCase();
+      if (a.name.startsWith('on')) found.push(`${el.tagName} ${a.name}`);
+      if (['href', 'src', 'action', 'formaction'].includes(a.name) && v.startsWith('javascript:'))
+        found.push(`${el.tagName} ${a.name}=${a.value}`);
+    }
+  }
+  return found;
+}"""
+
+
+def test_hostile_config_text_arms_nothing_in_the_browser(tmp_path: Path) -> None:
+    """A title and labels ending in link, image, raw HTML and attribute syntax: in the
+    rendered page no element carries an on… attribute and no URL uses javascript:."""
+    _need_browser()
+    from conftest import copy_pipeline, snakemake
+    from playwright.sync_api import sync_playwright
+    from test_robustness import _small_config
+
+    work = copy_pipeline(tmp_path / "hostile", _small_config())
+    snakemake(work, "--cores", "2")
+    url = (work / "reports" / "report.html").resolve().as_uri()
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url, wait_until="load")
+            unsafe = page.evaluate(UNSAFE)
+            for link in page.query_selector_all("a"):
+                link.click(no_wait_after=True, timeout=2000, trial=False)
+            title = page.title()
+        finally:
+            browser.close()
+    assert not unsafe, unsafe
+    assert not dialogs, dialogs
+    assert title.startswith("Lab [x](javascript:")  # shown literally
