@@ -18,6 +18,7 @@ test: $(INSTALLED)
 	$(BIN)/pytest
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
+	$(BIN)/snakefmt --check Snakefile workflow/
 	$(BIN)/snakemake --cores $(CORES) reproduce
 
 # Regenerate the metrics from scratch and compare them with the committed reference.

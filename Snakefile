@@ -24,6 +24,6 @@ onsuccess:
 
 
 rule all:
+    default_target: True
     input:
         REPORT_OUTPUTS,
-    default_target: True

@@ -24,7 +24,9 @@ def _imports(folder: Path) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    local = {"backprop_lab", "conftest", "lab_listings"}
+    local = {"backprop_lab", "conftest", "lab_listings"} | {
+        p.stem for p in folder.glob("test_*.py")
+    }
     return {n for n in names if n not in sys.stdlib_module_names and n not in local}
 
 

@@ -16,10 +16,10 @@ for _lab in LABS:
             tables=summary_tables(_lab),
             # too large for the committed reference: beside the run files
             large=large_tables(_lab),
-        conda:
-            "../../environment.yml"
         log:
             f"logs/aggregate/{_lab.name}.log",
+        conda:
+            "../../environment.yml"
         params:
             lab=_lab.name,
         shell:

@@ -22,7 +22,9 @@ from backprop_lab.configuration import (  # noqa: E402
 # nested `--config` values reach the config as text: give them their YAML types
 type_overrides(config, workflow.config_settings.overwrite_config)
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    validate_config(
+        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+    )
 except ConfigError as err:
     # A plain message and exit status 1, before any job runs: a WorkflowError would add
     # Snakemake's file-and-line trace, which points at this line and not at the config.
@@ -59,7 +61,10 @@ def code(stage, lab_names):
     """The package files a stage of these labs runs (derived from their imports): an edit
     to any of them reruns that stage (content, not mtime)."""
     # relative to the working directory, so that a moved or copied checkout keeps its records
-    return [os.path.relpath(Path(SRC) / path) for path in stages.stage_files(stage, lab_names)]
+    return [
+        os.path.relpath(Path(SRC) / path)
+        for path in stages.stage_files(stage, lab_names)
+    ]
 
 
 def summary_tables(lab):
@@ -105,16 +110,20 @@ REPORT_SETTINGS = content_file("results/settings/report", report_params(config))
 def without_labels(section):
     """The section without the variants' labels: wording must not rerun a lab's tables."""
     axes = {
-        axis: {v: {k: x for k, x in p.items() if k != "label"} for v, p in points.items()}
-        if "grid" not in points
-        else points
+        axis: (
+            {v: {k: x for k, x in p.items() if k != "label"} for v, p in points.items()}
+            if "grid" not in points
+            else points
+        )
         for axis, points in section.get("axes", {}).items()
     }
     return {**section, "axes": axes} if "axes" in section else section
 
 
 SECTION_FILES = {
-    lab.name: content_file(f"results/settings/{lab.name}", without_labels(config[lab.name]))
+    lab.name: content_file(
+        f"results/settings/{lab.name}", without_labels(config[lab.name])
+    )
     for lab in LABS
 }
 
@@ -122,6 +131,7 @@ SECTION_FILES = {
 def section_file(lab):
     """The lab's config section, for its aggregate job (its ledger reads the baseline)."""
     return SECTION_FILES[lab.name]
+
 
 # Rules run the package's command line with this checkout's own source (whatever the
 # caller's PYTHONPATH holds); the command holds paths only, never config text. The source

@@ -5,7 +5,14 @@ FIGURES = [path for lab in LABS for path in figure_files(lab)]
 
 def caption(lab, figure):
     """The figure's caption in the lab's folder, relative to this rule file."""
-    path = Path(SRC) / "backprop_lab" / "labs" / lab.name / "captions" / f"{figure.kind}.rst"
+    path = (
+        Path(SRC)
+        / "backprop_lab"
+        / "labs"
+        / lab.name
+        / "captions"
+        / f"{figure.kind}.rst"
+    )
     return os.path.relpath(path, Path(workflow.basedir) / "workflow" / "rules")
 
 
@@ -29,10 +36,10 @@ for _lab in LABS:
                 )
                 for figure in _lab.figures(config[_lab.name])
             ],
-        conda:
-            "../../environment.yml"
         log:
             f"logs/figures/{_lab.name}.log",
+        conda:
+            "../../environment.yml"
         params:
             lab=_lab.name,
         shell:

@@ -13,12 +13,12 @@ rule report:
     output:
         markdown=REPORT_OUTPUTS[0],
         html=REPORT_OUTPUTS[1],
-    params:
-        settings=report_params(config),
-    conda:
-        "../../environment.yml"
     log:
         "logs/report.log",
+    conda:
+        "../../environment.yml"
+    params:
+        settings=report_params(config),
     shell:
         f"{CLI} report --settings {{input.settings}} --tables reports/tables"
         " --figures reports/figures --markdown {output.markdown} --html {output.html}"

@@ -5,10 +5,10 @@
 
 
 rule reproduce:
-    conda:
-        "../../environment.yml"
     log:
         "logs/reproduce.log",
+    conda:
+        "../../environment.yml"
     threads: 4  # Snakemake caps it at --cores
     shell:
         f"{CLI} reproduce --reference reports/tables --workdir results/reproduce"

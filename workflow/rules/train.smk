@@ -7,14 +7,14 @@ rule train:
         code=lambda w: code("train", [w.lab]),
     output:
         "results/runs/{lab}/{axis}/{variant}.json",
-    params:
-        settings=settings_of,
-    conda:
-        "../../environment.yml"
     log:
         "logs/train/{lab}/{axis}/{variant}.log",
     benchmark:
         "benchmarks/train/{lab}/{axis}/{variant}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
+    params:
+        settings=settings_of,
     shell:
         f"{THREADS_ENV} {CLI} train --settings {{input.settings}} --output {{output}} > {{log}} 2>&1"
