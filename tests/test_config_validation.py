@@ -98,7 +98,7 @@ CASES: list[Case] = [
         (
             "(top level)",
             "'seed'",
-            "allowed keys: classification, gradient_equality, hand_222, report, seeds",
+            "allowed keys: budget, classification, gradient_equality, hand_222, report, seeds",
         ),
     ),
     (
@@ -228,6 +228,24 @@ CASES: list[Case] = [
         ("hand_222.axes.engine.numpy.loss", "'bce'", "output_activation must be 'sigmoid'"),
     ),
 ]
+CASES += [
+    # the size of the work, estimated before any job runs, against its budget
+    (
+        "over-cpu-budget",
+        lambda c: _base(c).update(rounds=1_000_000) or c.update(budget={"cpu_hours": 0.001}),
+        ("budget.cpu_hours", "over the budget of 0.001 CPU-hours", "hand_222/", "rounds 1000000"),
+    ),
+    (
+        "over-memory-budget",
+        lambda c: c.update(budget={"job_memory_gb": 0.01}),
+        ("budget.job_memory_gb", "over the budget of 0.01 GB", "--config 'budget={job_memory_gb"),
+    ),
+    (
+        "budget-unknown-key",
+        lambda c: c.update(budget={"gpu_hours": 1}),
+        ("budget", "'gpu_hours'", "allowed keys: cpu_hours, disk_gb, job_memory_gb"),
+    ),
+]
 if "gradient_equality" in TINY:
     CASES += [
         (
@@ -290,7 +308,7 @@ def ran_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 # exactly how many malformed configs the real `snakemake -n` must reject: a case lost from
 # the list (or a new one not rejected) changes the count
-EXPECTED_CASES = 36
+EXPECTED_CASES = 39
 
 
 def test_the_tiny_config_is_valid() -> None:

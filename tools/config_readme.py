@@ -71,6 +71,9 @@ def render() -> str:
             continue
         kind, about = describe(prop, defs)
         lines.append(f"| `{key}` | {kind} | {about} |")
+        for sub, inner in prop.get("properties", {}).items():
+            kind, about = describe(inner, defs)
+            lines.append(f"| `{key}.{sub}` | {kind} | {about} |")
     for name in labs.REGISTRY:
         section = schema["properties"][name]
         lines += ["", f"## `{name}`: {labs.get(name).title}", ""]

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backprop_lab import labs
+from backprop_lab import budget, labs
 from backprop_lab.lab import SAFE_NAME, ConfigError, settings_digest
 
 __all__ = [
@@ -141,8 +141,9 @@ def _scalar(text: str) -> Any:
     return value if isinstance(value, (int, float, bool)) or value is None else text
 
 
-def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
-    """Check the config against the JSON schema and the rules a schema cannot say.
+def validate_config(config: dict[str, Any], schema_path: str | Path) -> budget.Estimate:
+    """Check the config against the JSON schema, the rules a schema cannot say and the
+    budget; return the estimated size of its work.
 
     Raises ConfigError naming the key path, the bad value and what is allowed.
     """
@@ -162,6 +163,21 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
         if lab.check_section is not None:
             lab_runs = {r: s for r, s in runs.items() if s["lab"] == lab.name}
             lab.check_section(config[lab.name], lab_runs)
+    found = estimate_work(runs)
+    budget.check(found, config)
+    return found
+
+
+def estimate_work(runs: dict[str, dict[str, Any]]) -> budget.Estimate:
+    """The estimated cost of every variant's job (see backprop_lab.budget)."""
+
+    def cost_of(run_id: str, settings: dict[str, Any]) -> budget.Cost:
+        lab = labs.get(settings["lab"])
+        if lab.cost is None:
+            return budget.Cost.of("numpy", 0, 1, 0, 0, 0)
+        return lab.cost(settings)
+
+    return budget.estimate(runs, cost_of)
 
 
 def _check_finite(value: Any, path: tuple[Any, ...]) -> None:

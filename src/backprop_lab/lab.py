@@ -76,6 +76,9 @@ class Lab:
     figures: Callable[[dict[str, Any]], list[Figure]] = lambda section: []
     # result keys a run file of this lab must hold
     result_keys: tuple[str, ...] = ()
+    # cost(settings) -> backprop_lab.budget.Cost: what one variant's job costs (estimated
+    # before any job runs); None: a job's start-up only
+    cost: Callable[[Settings], Any] | None = None
     # does a job of these settings import torch (pins its threads)?
     uses_torch: Callable[[Settings], bool] = lambda settings: settings.get("engine") == "torch"
 

@@ -22,13 +22,15 @@ from backprop_lab.configuration import (  # noqa: E402
 # nested `--config` values reach the config as text: give them their YAML types
 type_overrides(config, workflow.config_settings.overwrite_config)
 try:
-    validate_config(
+    WORK = validate_config(
         config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
     )
 except ConfigError as err:
     # A plain message and exit status 1, before any job runs: a WorkflowError would add
     # Snakemake's file-and-line trace, which points at this line and not at the config.
     raise SystemExit(f"Invalid configuration: {err}") from None
+# the size of the work, before any job runs (the cores of a dry run default to 1)
+print(WORK.summary(workflow._cores or 1), file=sys.stderr)
 
 RUNS = expand_variants(config)
 # the labs this config runs, in the registry's (the report's) order

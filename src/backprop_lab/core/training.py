@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from backprop_lab.core.network import Params, flatten_params
+from backprop_lab.core.retention import kept_rounds
 
 
 class Engine(Protocol):
@@ -50,6 +51,16 @@ def _keep(params: Params, fallback: Params, keep: np.ndarray) -> Params:
     ]
 
 
+# "Comes within 1% of its final value": the relative distance from the final loss
+NEAR_FINAL = 0.01
+
+
+def first_round_near(loss: np.ndarray, final: float, near: float = NEAR_FINAL) -> int | None:
+    """The first round (from 1) at which ``loss`` comes within ``near`` of ``final``."""
+    close = np.abs(loss - final) <= near * abs(final)
+    return int(np.argmax(close)) + 1 if close.any() else None
+
+
 def train_gd(
     engine: Engine,
     x: np.ndarray,
@@ -61,9 +72,13 @@ def train_gd(
     """Full-batch gradient descent for ``rounds`` rounds.
 
     Round k (from 1): forward and loss at its start, its gradients, then the update.
-    Returns ``loss`` (S × rounds), ``weights`` after each round's update (S × rounds × P),
-    ``checkpoints`` (round 1 and every requested round ≤ rounds: z, a, loss, grads and
-    weights per replica), ``diverged`` (round or None), ``final_loss``, ``seconds`` and
+    The loss of every round is tracked in memory (S × rounds floats); what the run returns
+    is bounded: ``rounds_kept`` (see ``core.retention``), the ``loss`` at those rounds
+    (S × kept) and the ``weights`` after their update (S × kept × P). Summaries of every
+    round: ``initial_loss``, ``final_loss`` and ``min_loss`` (of the finite losses) and
+    ``round_within_1pct`` (first round within NEAR_FINAL of the final loss; None for a
+    diverged replica). ``checkpoints``: round 1 and every requested round ≤ rounds (z, a,
+    loss, grads and weights per replica); ``diverged``: round or None; ``seconds``,
     ``seconds_per_round``.
     """
     last = engine.get_params()
@@ -73,7 +88,9 @@ def train_gd(
     active = np.ones(S, dtype=bool)
     diverged: list[int | None] = [None] * S
     losses = np.full((S, rounds), np.nan)
-    weights = np.empty((S, rounds, P))
+    keep = np.array(kept_rounds(rounds, [int(k) for k in checkpoints]), dtype=np.int64)
+    slot = {int(k): i for i, k in enumerate(keep)}
+    weights = np.empty((S, len(keep), P))
     wanted = {1} | {int(k) for k in checkpoints if 1 <= int(k) <= rounds}
     wanted = wanted if rounds >= 1 else set()
     saved: list[dict[str, Any]] = []
@@ -97,7 +114,8 @@ def train_gd(
                 engine.set_params(params)
                 flat = flatten_params(params)
             last = params
-            weights[:, k - 1] = flat
+            if k in slot:
+                weights[:, slot[k]] = flat
             if k in wanted:
                 saved.append(
                     {
@@ -110,18 +128,25 @@ def train_gd(
                     }
                 )
     seconds = time.perf_counter() - start
-    loss_list = to_json(losses)
-    final_loss = []
-    for row in loss_list:
-        finite = [v for v in row if v is not None]
-        final_loss.append(finite[-1] if finite else None)
+    initial, final, lowest, near = [], [], [], []
+    for s in range(S):
+        finite = losses[s][np.isfinite(losses[s])]
+        initial.append(losses[s, 0] if rounds else np.nan)
+        final.append(finite[-1] if len(finite) else np.nan)
+        lowest.append(finite.min() if len(finite) else np.nan)
+        settled = diverged[s] is None and len(finite) > 0
+        near.append(first_round_near(finite, finite[-1]) if settled else None)
     return {
         "engine": engine.name,
-        "loss": loss_list,
+        "rounds_kept": keep.tolist(),
+        "loss": to_json(losses[:, keep - 1]),
         "weights": to_json(weights),
         "checkpoints": saved,
         "diverged": diverged,
-        "final_loss": final_loss,
+        "initial_loss": to_json(initial),
+        "final_loss": to_json(final),
+        "min_loss": to_json(lowest),
+        "round_within_1pct": near,
         "seconds": seconds,
         "seconds_per_round": seconds / rounds if rounds else None,
     }

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backprop_lab.core import retention
 from backprop_lab.core.functions import ACTIVATIONS, LOSSES
 from backprop_lab.findings import (
     FAILS,
@@ -68,6 +69,9 @@ def context(
         "variants": _variant_rows(summary, labels),
         "hand": hand_calculation(cps, summary),
         "findings": found,
+        "longest_rounds": int(summary["rounds"].max()),
+        "keep_every_round": retention.KEEP_EVERY_ROUND,
+        "kept_per_decade": retention.KEPT_PER_DECADE,
     }
 
 

@@ -1,5 +1,5 @@
 """The 2-2-2 lab's tables: one row per variant × seed, per checkpoint, per pair of runs,
-and every round (large)."""
+and every kept round (large; see ``core.training.kept_rounds``)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,6 @@ SETTING_COLUMNS = [
 ]
 # A unit is dead when its pre-activation is at or below this at the end and its gradient is 0.
 DEAD_TOLERANCE = 0.0
-# "Comes within 1% of its final value"
-NEAR_FINAL = 0.01
 
 
 def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -58,12 +56,13 @@ def summary_tables(runs: list[Run]) -> tuple[pd.DataFrame, ...]:
         ident = run_ident(settings, SETTING_COLUMNS)
         for s, seed in enumerate(replicas(settings)):
             seed_info = {"seed": seed, "seed_key": "-" if seed is None else str(seed)}
+            kept = np.asarray(result["rounds_kept"], dtype=np.int64)
             loss = np.array(result["loss"][s], dtype=float)  # None (diverged) -> nan
             weights = np.array(result["weights"][s], dtype=float)
             initial = np.array(result["weights_initial"][s], dtype=float)
             frame = pd.DataFrame(weights, columns=WEIGHTS)
             frame.insert(0, "loss", loss)
-            frame.insert(0, "round", np.arange(1, len(loss) + 1))
+            frame.insert(0, "round", kept)
             for key, value in reversed(list({**ident, **seed_info}.items())):
                 frame.insert(0, key, value)
             round_frames.append(frame)
@@ -71,11 +70,12 @@ def summary_tables(runs: list[Run]) -> tuple[pd.DataFrame, ...]:
                 {
                     **ident,
                     **seed_info,
-                    **_summary_row(settings, result, s, loss, weights, initial),
+                    **_summary_row(settings, result, s, weights, initial),
                 }
             )
+            at = {int(k): i for i, k in enumerate(kept)}
             for cp in result["checkpoints"]:
-                before = initial if cp["round"] == 1 else weights[cp["round"] - 2]
+                before = initial if cp["round"] == 1 else weights[at[cp["round"] - 1]]
                 checkpoint_rows.append(
                     {**ident, **seed_info, **_checkpoint_row(settings, cp, s, before)}
                 )
@@ -109,20 +109,16 @@ def _summary_row(
     settings: dict[str, Any],
     result: dict[str, Any],
     s: int,
-    loss: np.ndarray,
     weights: np.ndarray,
     initial: np.ndarray,
 ) -> dict[str, Any]:
-    finite = loss[np.isfinite(loss)]
-    diverged = result["diverged"][s]
-    final = float(finite[-1]) if len(finite) else float("nan")
+    """Loss summaries come from the run (it saw every round); the symmetry check uses the
+    kept rounds (every round up to core.training.KEEP_EVERY_ROUND)."""
     last = result["checkpoints"][-1]
     return {
-        "initial_loss": float(loss[0]) if len(loss) else float("nan"),
-        "final_loss": final,
-        "min_loss": float(finite.min()) if len(finite) else float("nan"),
-        "diverged_round": diverged,
-        "round_within_1pct": _first_round_near(finite, final) if diverged is None else None,
+        **{key: _number(result[key][s]) for key in ("initial_loss", "final_loss", "min_loss")},
+        "diverged_round": result["diverged"][s],
+        "round_within_1pct": result["round_within_1pct"][s],
         "last_checkpoint": last["round"],
         **{f"final_{o}": v for o, v in zip(OUTPUTS, np.ravel(last["a"][s][-1]))},
         "dead_units": _dead_units(settings, last, s),
@@ -130,10 +126,8 @@ def _summary_row(
     }
 
 
-def _first_round_near(loss: np.ndarray, final: float) -> int | None:
-    """The first round at which the loss comes within 1% of its final value."""
-    near = np.abs(loss - final) <= NEAR_FINAL * abs(final)
-    return int(np.argmax(near)) + 1 if near.any() else None
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
@@ -167,7 +161,8 @@ PAIR_COLUMNS = [
 
 
 def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of runs of the suite with the same seed: largest differences over all rounds.
+    """Every pair of runs of the suite with the same seed: largest differences over the
+    rounds both runs kept (every round up to core.training.KEEP_EVERY_ROUND).
 
     The report finds the pairs it needs (numpy vs torch, MSELoss at step s vs the hand loss
     at step 2s, 10 rounds vs 1000 rounds...) by their settings in the summary table.
@@ -179,9 +174,11 @@ def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
     for a, b in itertools.combinations(list(runs.index), 2):
         for seed_key in sorted(keys[a] & keys[b]):
             ra, rb = by_run[(a, seed_key)], by_run[(b, seed_key)]
-            n = min(len(ra), len(rb))
-            wa, wb = ra[list(WEIGHTS)].to_numpy()[:n], rb[list(WEIGHTS)].to_numpy()[:n]
-            la, lb = ra["loss"].to_numpy()[:n], rb["loss"].to_numpy()[:n]
+            common = np.intersect1d(ra["round"].to_numpy(), rb["round"].to_numpy())
+            ra, rb = ra[ra["round"].isin(common)], rb[rb["round"].isin(common)]
+            n = len(common)
+            wa, wb = ra[list(WEIGHTS)].to_numpy(), rb[list(WEIGHTS)].to_numpy()
+            la, lb = ra["loss"].to_numpy(), rb["loss"].to_numpy()
             rows.append(
                 {
                     "run_a": a,
