@@ -18,14 +18,29 @@ Run = dict[str, Any]
 
 
 def aggregate(
-    lab_name: str, settings_path: str, run_files: list[str], tables_dir: str, large_dir: str
+    lab_name: str,
+    settings_path: str,
+    points_path: str,
+    run_files: list[str],
+    tables_dir: str,
+    large_dir: str,
 ) -> None:
     """Write the lab's summary tables to `tables_dir` and its large ones to `large_dir`.
-    `settings_path` holds the lab's config section (a JSON file)."""
+    `settings_path` holds the lab's config section, `points_path` the list of every axis
+    point, in the config's order, with its settings and the run file of its experiment
+    (JSON files); `run_files` are the distinct run files, each read once."""
     lab = labs.get(lab_name)
     section = json.loads(Path(settings_path).read_text())
-    # the order given (the config's order) is the order of the tables
-    runs = [read_run(path, required=lab.result_keys) for path in run_files]
+    points = json.loads(Path(points_path).read_text())
+    results = {
+        path: read_run(path, required=lab.result_keys)["result"]
+        for path in dict.fromkeys(run_files)
+    }
+    unread = sorted({p["run"] for p in points} - set(results))
+    if unread:
+        raise TableError(f"lab {lab.name}: no run file given for {', '.join(unread)}")
+    # the points' order (the config's order) is the order of the tables
+    runs = [{"settings": p["settings"], "result": results[p["run"]]} for p in points]
     frames = importlib.import_module(f"{lab.package}.tables").build(runs, section)
     expected = set(lab.tables) | set(lab.large_tables)
     if set(frames) != expected:

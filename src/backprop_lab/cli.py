@@ -24,7 +24,9 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _aggregate(args: argparse.Namespace) -> None:
-    _stage("aggregate").aggregate(args.lab, args.settings, args.runs, args.tables, args.large)
+    _stage("aggregate").aggregate(
+        args.lab, args.settings, args.points, args.runs, args.tables, args.large
+    )
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     agg = sub.add_parser("aggregate", help="collect one lab's run files into its tables")
     agg.add_argument("--lab", required=True, help="the lab (its name in the registry)")
     agg.add_argument("--settings", required=True, help="JSON file: the lab's config section")
+    agg.add_argument(
+        "--points", required=True, help="JSON file: every axis point and its experiment's run file"
+    )
     agg.add_argument("--tables", required=True, help="folder for the summary tables")
     agg.add_argument("--large", required=True, help="folder for the large tables")
     agg.add_argument("runs", nargs="+")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_lab import budget, labs
-from backprop_lab.lab import SAFE_NAME, ConfigError, settings_digest
+from backprop_lab.lab import SAFE_NAME, ConfigError, experiment_of, settings_digest
 
 __all__ = [
     "ConfigError",
@@ -163,13 +163,13 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> budget.E
         if lab.check_section is not None:
             lab_runs = {r: s for r, s in runs.items() if s["lab"] == lab.name}
             lab.check_section(config[lab.name], lab_runs)
-    found = estimate_work(runs)
+    found = estimate_work(experiments(runs)[0])
     budget.check(found, config)
     return found
 
 
 def estimate_work(runs: dict[str, dict[str, Any]]) -> budget.Estimate:
-    """The estimated cost of every variant's job (see backprop_lab.budget)."""
+    """The estimated cost of every job of these runs (see backprop_lab.budget)."""
 
     def cost_of(run_id: str, settings: dict[str, Any]) -> budget.Cost:
         lab = labs.get(settings["lab"])
@@ -309,6 +309,25 @@ def expand_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for lab in labs.configured(config):
         runs.update(lab.expand(config))
     return runs
+
+
+def experiments(
+    runs: dict[str, dict[str, Any]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The distinct experiments among the variants: ({owner: experiment settings},
+    {run id: its owner}). Variants whose settings are equal but for the keys that name
+    their point (lab.POINT_KEYS) share one experiment, owned by the first of them in the
+    config's order: one job, whose run file is named by the owner's run id."""
+    owners: dict[str, str] = {}  # experiment digest -> owner
+    distinct: dict[str, dict[str, Any]] = {}
+    owner_of: dict[str, str] = {}
+    for run_id, settings in runs.items():
+        experiment = experiment_of(settings)
+        owner = owners.setdefault(settings_digest(experiment), run_id)
+        if owner == run_id:
+            distinct[run_id] = experiment
+        owner_of[run_id] = owner
+    return distinct, owner_of
 
 
 def _check_settings(run_id: str, settings: dict[str, Any]) -> None:

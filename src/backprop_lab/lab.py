@@ -32,6 +32,9 @@ Settings = dict[str, Any]
 SAFE_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 # the columns that name a row of a lab's ledger table (see backprop_lab.ledger)
 LEDGER_KEYS = ("block", "quantity")
+# the keys of a variant's settings that name its axis point, not its experiment: points
+# whose settings are equal without them share one experiment (one job, one run file)
+POINT_KEYS = ("axis", "variant", "changed")
 
 
 class ConfigError(ValueError):
@@ -164,6 +167,11 @@ def _value_name(value: Any) -> str:
 
 def seeds_of(config: dict[str, Any]) -> list[int]:
     return list(config["seeds"])
+
+
+def experiment_of(settings: Settings) -> Settings:
+    """What a variant's job trains: its settings without the keys that name its point."""
+    return {k: v for k, v in settings.items() if k not in POINT_KEYS}
 
 
 def settings_digest(settings: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backprop_lab.lab import settings_digest
+from backprop_lab.lab import experiment_of, settings_digest
 
 
 def run_ident(settings: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
@@ -27,9 +27,7 @@ def run_ident(settings: dict[str, Any], columns: tuple[str, ...]) -> dict[str, A
         else:
             row["loss_function" if key == "loss" else key] = value
     row["changed"] = ",".join(settings.get("changed", []))
-    row["settings_key"] = settings_digest(
-        {k: v for k, v in settings.items() if k not in ("axis", "variant", "changed")}
-    )
+    row["settings_key"] = settings_digest(experiment_of(settings))
     return row
 
 

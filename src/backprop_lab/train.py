@@ -32,4 +32,4 @@ def train_variant(settings_path: str | Path, output: str | Path) -> None:
     # provenance: the Slurm job this training ran in (None outside Slurm); never tabulated
     result["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
     write_run(output, settings, result)
-    print(f"{lab.name}/{settings['axis']}/{settings['variant']}: wrote {output}")
+    print(f"{lab.name}: wrote {output}")

@@ -11,6 +11,7 @@ for _lab in LABS:
         input:
             code=code("aggregate", [_lab.name]),
             section=section_file(_lab),
+            points=POINTS_FILES[_lab.name],
             runs=lab_runs(_lab.name),
         output:
             tables=summary_tables(_lab),
@@ -24,7 +25,8 @@ for _lab in LABS:
             lab=_lab.name,
         shell:
             f"{CLI} aggregate --lab {{params.lab}} --settings {{input.section}}"
-            " --tables reports/tables --large results/tables {input.runs} > {log} 2>&1"
+            " --points {input.points} --tables reports/tables --large results/tables"
+            " {input.runs} > {log} 2>&1"
 
 
 # Every lab's tables, without figures or report: the reproduction check's target.

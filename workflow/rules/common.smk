@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
@@ -14,6 +16,7 @@ from backprop_lab import labs, stages  # noqa: E402
 from backprop_lab.configuration import (  # noqa: E402
     ConfigError,
     expand_variants,
+    experiments,
     report_params,
     type_overrides,
     validate_config,
@@ -33,6 +36,8 @@ except ConfigError as err:
 print(WORK.summary(workflow._cores or 1), file=sys.stderr)
 
 RUNS = expand_variants(config)
+# one job per distinct experiment: points with equal settings share their owner's run file
+EXPERIMENTS, OWNER = experiments(RUNS)
 # the labs this config runs, in the registry's (the report's) order
 LABS = labs.configured(config)
 
@@ -48,15 +53,30 @@ def run_file(run_id):
 
 
 def lab_runs(lab):
-    return [run_file(r) for r in RUNS if r.startswith(f"{lab}/")]
+    """The run files of the lab's distinct experiments (each read once)."""
+    return [run_file(r) for r in EXPERIMENTS if r.startswith(f"{lab}/")]
+
+
+def experiment(run_id):
+    """The settings of the experiment this run id owns; a point that shares another's
+    experiment has no run file of its own, and the error says whose file it uses."""
+    if run_id in EXPERIMENTS:
+        return EXPERIMENTS[run_id]
+    if run_id in OWNER:
+        raise WorkflowError(
+            f"{run_id} has the same settings as {OWNER[run_id]}: both use the one run "
+            f"file {run_file(OWNER[run_id])}"
+        )
+    raise WorkflowError(f"{run_id} is no variant of the config")
 
 
 def settings_file(run_id):
+    experiment(run_id)
     return SETTINGS_FILES[run_id]
 
 
 def settings_of(wildcards):
-    return RUNS[f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}"]
+    return experiment(f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}")
 
 
 def code(stage, lab_names):
@@ -104,7 +124,7 @@ def content_file(prefix, data):
 # jobs whose settings changed.
 SETTINGS_FILES = {
     run_id: content_file(f"results/settings/{run_id}", settings)
-    for run_id, settings in RUNS.items()
+    for run_id, settings in EXPERIMENTS.items()
 }
 REPORT_SETTINGS = content_file("results/settings/report", report_params(config))
 
@@ -133,6 +153,22 @@ SECTION_FILES = {
 def section_file(lab):
     """The lab's config section, for its aggregate job (its ledger reads the baseline)."""
     return SECTION_FILES[lab.name]
+
+
+# Per lab, every axis point in the config's order (a list: the file's keys are sorted):
+# its settings (axis, variant and what changed included) and the run file of its
+# experiment. The aggregate job reads it.
+POINTS_FILES = {
+    lab.name: content_file(
+        f"results/settings/{lab.name}.points",
+        [
+            {"settings": settings, "run": run_file(OWNER[run_id])}
+            for run_id, settings in RUNS.items()
+            if settings["lab"] == lab.name
+        ],
+    )
+    for lab in LABS
+}
 
 
 # Rules run the package's command line with this checkout's own source (whatever the

@@ -9,7 +9,7 @@ rule report:
         code=code("report", [lab.name for lab in LABS]),
         tables=SUMMARY_TABLES,
         figures=FIGURES,
-        benchmarks=[f"benchmarks/train/{r}.tsv" for r in RUNS],
+        benchmarks=[f"benchmarks/train/{r}.tsv" for r in EXPERIMENTS],
     output:
         markdown=REPORT_OUTPUTS[0],
         html=REPORT_OUTPUTS[1],

@@ -160,23 +160,39 @@ PAIR_COLUMNS = [
 ]
 
 
+# The differences the report compares runs across, as the set of settings a pair differs
+# in: the engine, the sigmoid implementation, the loss (at the same or at another step)
+# and the number of rounds. Other pairs are left out: their number grows with the square
+# of a sweep (a grid of 400 step sizes alone would make 80,000 pairs).
+COMPARED = (
+    frozenset({"engine"}),
+    frozenset({"sigmoid_impl"}),
+    frozenset({"loss_function"}),
+    frozenset({"loss_function", "step"}),
+    frozenset({"rounds"}),
+)
+# the summary's columns of SETTING_COLUMNS
+_COLUMNS = ["loss_function" if k == "loss" else k for k in SETTING_COLUMNS]
+
+
 def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of runs of the suite with the same seed: largest differences over the
-    rounds both runs kept (every round up to core.training.KEEP_EVERY_ROUND).
+    """The pairs of distinct runs that differ in one of COMPARED, per seed they share:
+    largest differences over the rounds both runs kept (every round up to
+    core.retention.KEEP_EVERY_ROUND). A run repeated in several axes is one run, named by
+    its first axis point.
 
     The report finds the pairs it needs (numpy vs torch, MSELoss at step s vs the hand loss
     at step 2s, 10 rounds vs 1000 rounds...) by their settings in the summary table.
     """
     rows = []
     by_run = {key: frame for key, frame in rounds.groupby(["run_id", "seed_key"], sort=False)}
-    runs = summary.drop_duplicates("run_id").set_index("run_id")
+    runs = summary.drop_duplicates("settings_key").set_index("run_id")
     keys = summary.groupby("run_id", sort=False)["seed_key"].apply(set)
-    for a, b in itertools.combinations(list(runs.index), 2):
+    for a, b in compared_pairs(runs[_COLUMNS]):
         for seed_key in sorted(keys[a] & keys[b]):
             ra, rb = by_run[(a, seed_key)], by_run[(b, seed_key)]
             common = np.intersect1d(ra["round"].to_numpy(), rb["round"].to_numpy())
             ra, rb = ra[ra["round"].isin(common)], rb[rb["round"].isin(common)]
-            n = len(common)
             wa, wb = ra[list(WEIGHTS)].to_numpy(), rb[list(WEIGHTS)].to_numpy()
             la, lb = ra["loss"].to_numpy(), rb["loss"].to_numpy()
             rows.append(
@@ -184,7 +200,7 @@ def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
                     "run_a": a,
                     "run_b": b,
                     "seed_key": seed_key,
-                    "rounds_compared": n,
+                    "rounds_compared": len(common),
                     "max_weight_diff": float(np.nanmax(np.abs(wa - wb))),
                     "max_loss_diff": float(np.nanmax(np.abs(la - lb))),
                     "differs_in": _differs(runs.loc[a], runs.loc[b]),
@@ -194,6 +210,19 @@ def pairs_table(summary: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
+def compared_pairs(settings: pd.DataFrame) -> list[tuple[str, str]]:
+    """The pairs (a before b, in the table's order) whose settings differ in exactly one
+    of COMPARED; found within groups that agree in every other setting."""
+    position = {run: i for i, run in enumerate(settings.index)}
+    found = set()
+    for differ in COMPARED:
+        rest = [c for c in settings.columns if c not in differ]
+        for _, group in settings.groupby(rest, sort=False, dropna=False):
+            for a, b in itertools.combinations(group.index, 2):
+                if all(settings.at[a, c] != settings.at[b, c] for c in differ):
+                    found.add((a, b))
+    return sorted(found, key=lambda p: (position[p[0]], position[p[1]]))
+
+
 def _differs(a: pd.Series, b: pd.Series) -> str:
-    keys = ["loss_function" if k == "loss" else k for k in SETTING_COLUMNS]
-    return "; ".join(f"{k}: {a[k]} → {b[k]}" for k in keys if a[k] != b[k])
+    return "; ".join(f"{k}: {a[k]} → {b[k]}" for k in _COLUMNS if a[k] != b[k])
