@@ -31,6 +31,13 @@ def load_test_config() -> dict:
     return yaml.safe_load(TEST_CONFIG.read_text())
 
 
+def distinct_runs(config: dict) -> dict[str, dict]:
+    """The config's distinct experiments (one training job each), by their run ids."""
+    from backprop_lab.configuration import expand_variants, experiments
+
+    return experiments(expand_variants(config))[0]
+
+
 def snakemake(
     workdir: Path, *args: str, timeout: float = 600, check: bool = True
 ) -> subprocess.CompletedProcess[str]:

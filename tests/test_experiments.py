@@ -116,3 +116,46 @@ def test_the_aggregate_reads_each_run_file_once(
     summary = pd.read_csv(tmp_path / "tables" / "hand_222_summary.csv")
     assert list(summary["run_id"]) == list(runs)
     assert summary.groupby("settings_key")["final_loss"].nunique().max() == 1
+
+
+def test_a_long_per_variant_table_is_cut_and_links_its_csv() -> None:
+    """A sweep of hundreds of variants keeps the report readable: at most LONG_TABLE rows
+    in the text, then how many are left out and the CSV that has them all."""
+    from backprop_lab import report
+
+    env = report._environment()
+    template = env.from_string(
+        "{% for r in rows[:long_table] %}| {{ r }} |\n{% endfor %}"
+        '{{ more_rows(rows, "hand_222_summary") }}'
+    )
+    short = template.render(rows=list(range(report.LONG_TABLE)))
+    assert short.count("|\n") == report.LONG_TABLE and "left out" not in short
+    long = template.render(rows=list(range(report.LONG_TABLE + 7)))
+    assert long.count("|\n") == report.LONG_TABLE
+    assert "7 more rows are left out here" in long
+    assert "[`tables/hand_222_summary.csv`](tables/hand_222_summary.csv)" in long
+
+
+def test_a_loss_figure_of_many_variants_has_no_legend() -> None:
+    import numpy as np
+
+    from backprop_lab.labs.hand_222 import figures
+
+    n = figures.MAX_LEGEND + 1
+    summary = pd.DataFrame(
+        {"run_id": [f"hand_222/sweep/v{i}" for i in range(n)], "axis": "sweep", "rounds": 10}
+    )
+    summary["variant"] = summary["run_id"].str.rsplit("/", n=1).str[-1]
+    rounds = pd.DataFrame(
+        [
+            {"run_id": r, "seed_key": "-", "round": k, "loss": 1.0 / (k + i)}
+            for i, r in enumerate(summary["run_id"])
+            for k in range(1, 11)
+        ]
+    )
+    fig = figures.loss_curves(rounds, summary, "sweep")
+    ax = fig.axes[0]
+    assert ax.get_legend() is None and len(ax.lines) == n
+    assert len({tuple(np.round(line.get_color(), 6)) for line in ax.lines}) == n
+    few = figures.loss_curves(rounds[rounds.run_id.isin(summary.run_id[:3])], summary[:3], "sweep")
+    assert few.axes[0].get_legend() is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import load_test_config, snakemake
 
-from backprop_lab.configuration import expand_variants
+from backprop_lab.configuration import expand_variants, experiments
 
 HEAVY = {"torch", "pandas", "matplotlib"}
 
@@ -68,7 +68,7 @@ def test_training_jobs_pin_their_threads(test_run: Path) -> None:
     `threads:`; the rule does not set them again by hand) and one torch thread."""
     done = snakemake(test_run, "--cores", "2", "-n", "-p", "--forcerun", "train")
     commands = [line for line in done.stdout.splitlines() if "backprop_lab.cli train" in line]
-    assert len(commands) == len(expand_variants(load_test_config()))
+    assert len(commands) == len(experiments(expand_variants(load_test_config()))[0])
     for command in commands:
         assert "BACKPROP_LAB_THREADS=1" in command
         assert "OMP_NUM_THREADS" not in command and "OPENBLAS_NUM_THREADS" not in command

@@ -7,14 +7,15 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from conftest import load_test_config, snakemake
+from conftest import distinct_runs, load_test_config, snakemake
 
 from backprop_lab import labs
 from backprop_lab.configuration import expand_variants
 
 
-def test_every_variant_is_its_own_job(test_run: Path) -> None:
-    runs = expand_variants(load_test_config())
+def test_every_distinct_experiment_is_one_job(test_run: Path) -> None:
+    runs = distinct_runs(load_test_config())
+    assert len(runs) < len(expand_variants(load_test_config()))  # the test config repeats some
     files = sorted(
         p.relative_to(test_run / "results/runs").with_suffix("").as_posix()
         for p in (test_run / "results/runs").rglob("*.json")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TEST_CONFIG, copy_pipeline, load_test_config, snakemake
+from conftest import ROOT, TEST_CONFIG, copy_pipeline, distinct_runs, load_test_config, snakemake
 
 from backprop_lab.reproduce import Mismatch, compare_frames, format_diff
 from backprop_lab import stages
@@ -194,13 +194,8 @@ def test_one_step_size_reruns_one_training_job(rerun_copy: Path) -> None:
 
 def test_adding_a_seed_reruns_the_random_variants(rerun_copy: Path) -> None:
     edit_config(rerun_copy, lambda c: c["seeds"].append(7))
-    random = {
-        r
-        for r, s in expand_variants(
-            yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
-        ).items()
-        if s["seeds"]
-    }
+    config = yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
+    random = {r for r, s in distinct_runs(config).items() if s["seeds"]}
     jobs = planned_jobs(rerun_copy)
     assert random and jobs.pop("train") == {f"results/runs/{r}.json" for r in random}
     affected = {r.split("/")[0] for r in random}
@@ -226,7 +221,7 @@ def _assert_everything_reruns(work: Path, edited: str) -> None:
     path = work / "src" / edited
     path.write_text(path.read_text() + "\n# an edit\n")
     jobs = planned_jobs(work)
-    assert len(jobs.pop("train")) == len(expand_variants(load_test_config()))
+    assert len(jobs.pop("train")) == len(distinct_runs(load_test_config()))
     everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
     assert set(jobs) == everything | {"report"}
 
@@ -263,7 +258,7 @@ def test_editing_any_module_a_stage_imports_reruns_it(rerun_copy: Path, stage: s
     expected = _rules_after(stage, lab)
     assert set(jobs) == expected, (stage, jobs)
     if stage == "train":
-        runs = {r for r in expand_variants(load_test_config()) if r.startswith(f"{lab}/")}
+        runs = {r for r in distinct_runs(load_test_config()) if r.startswith(f"{lab}/")}
         assert jobs["train"] == {f"results/runs/{r}.json" for r in runs}
 
 

@@ -11,7 +11,13 @@ from conftest import ROOT, copy_pipeline, snakemake
 from test_config_validation import TINY
 
 from backprop_lab import budget
-from backprop_lab.configuration import ConfigError, estimate_work, expand_variants, validate_config
+from backprop_lab.configuration import (
+    ConfigError,
+    estimate_work,
+    expand_variants,
+    experiments,
+    validate_config,
+)
 from backprop_lab.core import retention
 from backprop_lab.labs.hand_222 import run as hand_222_run
 from backprop_lab.labs.hand_222 import tables as hand_222_tables
@@ -108,7 +114,7 @@ def test_a_config_over_budget_is_refused_and_a_raised_budget_accepts_it() -> Non
 def test_snakemake_prints_the_size_of_the_work_before_any_job(tmp_path) -> None:
     work = copy_pipeline(tmp_path / "w", TINY)
     done = snakemake(work, "-n", "--cores", "2")
-    found = estimate_work(expand_variants(TINY))
+    found = estimate_work(experiments(expand_variants(TINY))[0])
     line = next(x for x in done.stderr.splitlines() if x.startswith("backprop-lab: "))
     assert f"{found.jobs} training jobs" in line
     assert "--cores 2" in line and "of CPU" in line and "of memory" in line

@@ -158,6 +158,11 @@ def _benchmark_appendix(path: Path) -> str | None:
     return "\n".join(line for line in lines if not line.startswith("# ")).strip()
 
 
+# A per-variant table or list in the text shows at most this many rows; the rest are in
+# the table's CSV, linked from the text (a sweep of hundreds of variants stays readable)
+LONG_TABLE = 40
+
+
 def _environment() -> Environment:
     env = Environment(
         # the report's frame, then each lab's folder (its section is <lab>/section.md.j2)
@@ -170,9 +175,13 @@ def _environment() -> Environment:
     )
     env.filters.update(num=num, md=md_text, pct=pct, code=code)
     # globals first: the macros' module sees the globals there are when it is made
-    env.globals.update(claim_counts=claim_counts, ledger_verdicts=ledger.VERDICTS)
+    env.globals.update(
+        claim_counts=claim_counts, ledger_verdicts=ledger.VERDICTS, long_table=LONG_TABLE
+    )
     macros = env.get_template("macros.md.j2").module
-    env.globals.update(claim=macros.claim, ledger_section=macros.ledger_section)
+    env.globals.update(
+        claim=macros.claim, ledger_section=macros.ledger_section, more_rows=macros.more_rows
+    )
     return env
 
 

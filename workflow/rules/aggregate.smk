@@ -19,6 +19,7 @@ for _lab in LABS:
             large=large_tables(_lab),
         log:
             f"logs/aggregate/{_lab.name}.log",
+        priority: AFTER_TRAINING
         conda:
             "../../environment.yml"
         params:

@@ -1,4 +1,5 @@
 # Helpers that turn the config into targets, and the one way a rule runs package code.
+import functools
 import hashlib
 import json
 import os
@@ -82,11 +83,29 @@ def settings_of(wildcards):
 def code(stage, lab_names):
     """The package files a stage of these labs runs (derived from their imports): an edit
     to any of them reruns that stage (content, not mtime)."""
+    return list(_code(stage, tuple(lab_names)))
+
+
+@functools.cache
+def _code(stage, lab_names):
+    # once per stage and labs: every train job of a lab asks for the same files
     # relative to the working directory, so that a moved or copied checkout keeps its records
-    return [
+    return tuple(
         os.path.relpath(Path(SRC) / path)
-        for path in stages.stage_files(stage, lab_names)
-    ]
+        for path in stages.stage_files(stage, list(lab_names))
+    )
+
+
+# The order jobs start in (Snakemake runs the ready job of highest priority first): the
+# training jobs longest first by the estimate, so that the last to start are short and no
+# core idles long at the end; a lab's tables and figures as soon as they can run, while
+# other labs still train.
+AFTER_TRAINING = 10**9
+
+
+def train_priority(wildcards):
+    run_id = f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}"
+    return int(WORK.costs[run_id].cpu_seconds * 1000) if run_id in WORK.costs else 0
 
 
 def summary_tables(lab):

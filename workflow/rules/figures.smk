@@ -38,6 +38,7 @@ for _lab in LABS:
             ],
         log:
             f"logs/figures/{_lab.name}.log",
+        priority: AFTER_TRAINING
         conda:
             "../../environment.yml"
         params:

@@ -11,6 +11,7 @@ rule train:
         "logs/train/{lab}/{axis}/{variant}.log",
     benchmark:
         "benchmarks/train/{lab}/{axis}/{variant}.tsv"
+    priority: train_priority
     conda:
         "../../environment.yml"
     threads: 1

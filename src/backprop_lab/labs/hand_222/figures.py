@@ -27,13 +27,21 @@ def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     return written
 
 
+# more variants than this on one plot: coloured by their order, without a legend
+MAX_LEGEND = 12
+
+
 def loss_curves(rounds: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.Figure:
     """Loss against round for every variant of one axis; seeds as a band around the median."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
     runs = summary[summary["axis"] == axis].drop_duplicates("run_id")
+    mine = rounds[rounds["run_id"].isin(runs["run_id"])]
+    by_run = dict(tuple(mine.groupby("run_id", sort=False)))
+    many = len(runs) > MAX_LEGEND
+    colours = plt.get_cmap("viridis")(np.linspace(0, 1, len(runs))) if many else [None] * len(runs)
     any_positive = False
-    for _, run in runs.iterrows():
-        data = rounds[rounds["run_id"] == run["run_id"]]
+    for colour, (_, run) in zip(colours, runs.iterrows()):
+        data = by_run.get(run["run_id"], mine.iloc[:0])
         curves = data.pivot_table(index="round", columns="seed_key", values="loss", dropna=False)
         if curves.empty:
             continue
@@ -44,7 +52,13 @@ def loss_curves(rounds: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.F
             ax.fill_between(
                 curves.index, np.nanmin(values, axis=1), np.nanmax(values, axis=1), alpha=0.2
             )
-        ax.plot(curves.index, np.nanmedian(values, axis=1), label=label)
+        ax.plot(
+            curves.index,
+            np.nanmedian(values, axis=1),
+            label=label,
+            color=colour,
+            linewidth=0.7 if many else None,
+        )
         any_positive |= bool(np.nanmin(values) > 0) if np.isfinite(values).any() else False
     all_positive = bool((rounds.loc[rounds["run_id"].isin(runs["run_id"]), "loss"] > 0).all())
     if all_positive and any_positive:
@@ -56,7 +70,18 @@ def loss_curves(rounds: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.F
     ax.set_xlabel("round")
     ax.set_ylabel("loss")
     ax.set_title(f"2-2-2 by hand, axis '{axis}': loss per round")
-    ax.legend(fontsize="small")
+    if many:
+        ax.text(
+            0.99,
+            0.98,
+            f"{len(runs)} variants, in axis order from dark to light",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize="small",
+        )
+    else:
+        ax.legend(fontsize="small")
     ax.grid(True, which="both", alpha=0.3)
     return fig
 
@@ -89,12 +114,16 @@ def step_rounds(summary: pd.DataFrame) -> plt.Figure:
     table = grid.pivot_table(index="step", columns="rounds", values="final_loss")
     image = ax.imshow(np.log10(table.to_numpy(dtype=float)), cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
-    ax.set_yticks(range(len(table.index)), [f"{s:g}" for s in table.index])
-    for i in range(table.shape[0]):
-        for j in range(table.shape[1]):
-            value = table.iat[i, j]
-            text = "diverged" if not np.isfinite(value) else f"{value:.2e}"
-            ax.text(j, i, text, ha="center", va="center", color="white", fontsize="small")
+    # a long sweep: every row is drawn, about MAX_LEGEND of them labelled, no cell text
+    count = min(len(table.index), MAX_LEGEND)
+    rows = np.unique(np.linspace(0, len(table.index) - 1, count).round().astype(int))
+    ax.set_yticks(rows, [f"{table.index[i]:g}" for i in rows])
+    if table.size <= 4 * MAX_LEGEND:
+        for i in range(table.shape[0]):
+            for j in range(table.shape[1]):
+                value = table.iat[i, j]
+                text = "diverged" if not np.isfinite(value) else f"{value:.2e}"
+                ax.text(j, i, text, ha="center", va="center", color="white", fontsize="small")
     ax.set_xlabel("rounds")
     ax.set_ylabel("step size")
     ax.set_title("2-2-2 by hand: final loss by step size and rounds")
