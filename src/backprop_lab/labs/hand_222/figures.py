@@ -28,7 +28,7 @@ def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
 
 
 # more variants than this on one plot: coloured by their order, without a legend
-MAX_LEGEND = 12
+MAX_LEGEND = 20
 
 
 def loss_curves(rounds: pd.DataFrame, summary: pd.DataFrame, axis: str) -> plt.Figure:
