@@ -42,7 +42,7 @@ def test_an_interrupted_write_keeps_the_old_file_and_no_temporary(tmp_path: Path
 
 # --- the fast per-sample SGD loop, for every activation × loss -----------------------------
 
-from backprop_lab.core.functions import LOSSES  # noqa: E402
+from backprop_lab.core.functions import LOSSES, PROBABILITY_LOSSES  # noqa: E402
 from backprop_lab.core.network import NetSpec, flatten_params, init_params  # noqa: E402
 from backprop_lab.core.numpy_engine import NumpyEngine  # noqa: E402
 from backprop_lab.core.torch_engine import TorchEngine  # noqa: E402
@@ -50,7 +50,7 @@ from backprop_lab.core.torch_engine import TorchEngine  # noqa: E402
 
 def _output(loss: str) -> tuple[str, int]:
     """An output activation and width that the loss accepts."""
-    if loss == "bce":
+    if loss in PROBABILITY_LOSSES:
         return "sigmoid", 1
     if loss in ("softmax_ce", "ce_soft_raw"):
         return "identity", 2

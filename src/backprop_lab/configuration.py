@@ -15,7 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from backprop_lab import budget, labs
+from backprop_lab.core.functions import PROBABILITY_LOSSES
 from backprop_lab.lab import SAFE_NAME, ConfigError, experiment_of, settings_digest
 
 __all__ = [
@@ -28,21 +31,25 @@ __all__ = [
 ]
 
 
+def _load_yaml(text: str) -> Any:
+    """YAML with libyaml's parser when it is there (Snakemake parses the schemas at every
+    start: the pure-Python parser takes several times as long)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def compose_schema(schema_path: str | Path) -> dict[str, Any]:
     """The whole schema: the top level, one section per registered lab, and the names of
     the core's registries (so that adding an activation is one registry entry)."""
-    import yaml
-
     from backprop_lab.core.engines import ENGINES
     from backprop_lab.core.functions import ACTIVATIONS, LOSSES
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = _load_yaml(Path(schema_path).read_text())
     defs = schema["$defs"]
     defs["activation"] = {"enum": list(ACTIVATIONS)}
     defs["loss"] = {"enum": list(LOSSES)}
     defs["engine"] = {"enum": list(ENGINES)}
     for lab in labs.labs().values():
-        fragment = yaml.safe_load((lab.folder / "schema.yaml").read_text())
+        fragment = _load_yaml((lab.folder / "schema.yaml").read_text())
         schema["properties"][lab.name] = _lab_section(lab.name, fragment, defs)
     return schema
 
@@ -346,9 +353,10 @@ def _check_settings(run_id: str, settings: dict[str, Any]) -> None:
 
 def check_network_settings(settings: dict[str, Any], key: str) -> None:
     """Rules of the core's activations, losses and engines, for any lab's settings."""
-    if settings.get("loss") == "bce" and settings.get("output_activation") not in ("sigmoid",):
+    loss = settings.get("loss")
+    if loss in PROBABILITY_LOSSES and settings.get("output_activation") not in ("sigmoid",):
         raise ConfigError(
-            f"config key {key}.loss: 'bce' needs outputs in (0, 1), so "
+            f"config key {key}.loss: {loss!r} needs outputs in (0, 1), so "
             f"output_activation must be 'sigmoid', not {settings.get('output_activation')!r}"
         )
     if settings.get("sigmoid_impl") == "hand" and settings.get("engine") != "torch":

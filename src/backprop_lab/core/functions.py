@@ -172,6 +172,42 @@ def _bce_grad(o: Array, y: Array) -> Array:
     return (o - y) / np.maximum(o * (1.0 - o), 1e-12)
 
 
+def _labels01(y: Array) -> Array:
+    """Class labels as 0/1: label 1 stays 1, label 0 or −1 becomes 0."""
+    return np.where(y > 0, 1.0, 0.0).astype(y.dtype)
+
+
+def _labels_pm1(y: Array) -> Array:
+    """Class labels as ±1: label 1 stays 1, label 0 or −1 becomes −1."""
+    return np.where(y > 0, 1.0, -1.0).astype(y.dtype)
+
+
+def _half_mse(o: Array, y: Array) -> Array:
+    d = o - y
+    return 0.5 * (d * d).mean(axis=(1, 2))
+
+
+def _half_mse_grad(o: Array, y: Array) -> Array:
+    return (o - y) / (o.shape[1] * o.shape[2])
+
+
+def _bce_mean(o: Array, y: Array) -> Array:
+    return _bce(o, y) / (o.shape[1] * o.shape[2])
+
+
+def _bce_mean_grad(o: Array, y: Array) -> Array:
+    return _bce_grad(o, y) / (o.shape[1] * o.shape[2])
+
+
+def _hinge(o: Array, y: Array) -> Array:
+    return np.maximum(0.0, 1.0 - y * o).mean(axis=(1, 2))
+
+
+def _hinge_grad(o: Array, y: Array) -> Array:
+    # the subgradient 0 at the margin's kink, as autograd's relu takes it
+    return np.where(1.0 - y * o > 0, -y, 0.0) / (o.shape[1] * o.shape[2])
+
+
 def _log_softmax(o: Array) -> Array:
     m = o.max(axis=-1, keepdims=True)
     shifted = o - m
@@ -254,5 +290,65 @@ LOSSES: dict[str, Loss] = {
             "L = −(1 / B) Σ_b Σ_i y_i·ln softmax(o)_i",
             "((Σ_k y_k)·softmax(o)_i − {y}) / B",
         ),
+        # mean over the batch (B samples, n outputs): a mini-batch step follows the mean
+        # gradient, as TensorFlow Playground's does
+        Loss(
+            "half_mse",
+            "half the mean squared error over samples and outputs (Playground's square loss)",
+            _half_mse,
+            _half_mse_grad,
+            _same,
+            "L = (1 / (B·n)) Σ ½ (o − y)²",
+            "({o} − {y}) / (B·n)",
+        ),
+        Loss(
+            "bce_mean",
+            "binary cross-entropy on outputs in (0, 1), mean over the batch; class labels "
+            "0/1 or ±1 (−1 counts as 0)",
+            _bce_mean,
+            _bce_mean_grad,
+            _labels01,
+            "L = −(1 / (B·n)) Σ [y·ln o + (1 − y)·ln(1 − o)]",
+            "({o} − {y}) / ({o}(1 − {o})·B·n)",
+        ),
+        Loss(
+            "hinge",
+            "the max-margin (hinge) loss of micrograd's demo on a raw score, mean over the "
+            "batch; class labels ±1 or 0/1 (0 counts as −1)",
+            _hinge,
+            _hinge_grad,
+            _labels_pm1,
+            "L = (1 / (B·n)) Σ max(0, 1 − y·o)",
+            "(−{y} if {y}·{o} < 1 else 0) / (B·n)",
+        ),
+    )
+}
+
+
+# the losses of a probability: the output must lie in (0, 1), a sigmoid output
+PROBABILITY_LOSSES = frozenset({"bce", "bce_mean"})
+
+
+# --- regularisers (weights only, never biases, as TensorFlow Playground) -------------
+
+
+@dataclass(frozen=True)
+class Regulariser:
+    """A weight penalty: rate · penalty(W) summed over layers is added to the loss, rate ·
+    grad(W) to each dL/dW. penalty(W) -> (S,) for W (S, n_in, n_out)."""
+
+    name: str
+    penalty: Callable[[Array], Array]
+    grad: Callable[[Array], Array]
+    formula: str
+
+
+REGULARISERS: dict[str, Regulariser] = {
+    reg.name: reg
+    for reg in (
+        Regulariser("none", lambda W: np.zeros(W.shape[0]), np.zeros_like, "0"),
+        # the subgradient sign(w), 0 at w = 0, as autograd's abs takes it
+        Regulariser("l1", lambda W: np.abs(W).sum(axis=(1, 2)), np.sign, "rate · Σ |w|"),
+        Regulariser("l2", lambda W: 0.5 * (W * W).sum(axis=(1, 2)), np.copy, "rate · ½ Σ w²"),
     )
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_lab.core.functions import ACTIVATIONS, LOSSES
+from backprop_lab.core.functions import ACTIVATIONS, LOSSES, REGULARISERS
 
 Params = list[tuple[np.ndarray, np.ndarray | None]]
 
@@ -24,6 +24,9 @@ class NetSpec:
     activations: tuple[str, ...]
     bias: bool
     loss: str
+    # a weight penalty added to the loss (core.functions.REGULARISERS) and its rate
+    regulariser: str = "none"
+    reg_rate: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -40,6 +43,10 @@ class NetSpec:
                 raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
+        if self.regulariser not in REGULARISERS:
+            raise ValueError(
+                f"unknown regulariser {self.regulariser!r}; known: {', '.join(REGULARISERS)}"
+            )
 
     @property
     def layer_shapes(self) -> list[tuple[int, int]]:

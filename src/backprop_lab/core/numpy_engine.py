@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_lab.core.functions import ACTIVATIONS, LOSSES, Activation
+from backprop_lab.core.functions import ACTIVATIONS, LOSSES, REGULARISERS, Activation
 from backprop_lab.core.network import NetSpec, Params
 
 DenseCache = tuple[np.ndarray, np.ndarray, bool]
@@ -110,12 +110,22 @@ class NumpyEngine:
     def loss_and_grads(
         self, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, Params, dict[str, list[np.ndarray]]]:
-        """Loss (S,), gradients and the trace {"z": [...], "a": [...]} of one full batch."""
+        """Loss (S,), gradients and the trace {"z": [...], "a": [...]} of one full batch.
+        With a regulariser, the loss includes rate · penalty(W) of every layer's weights,
+        and each dL/dW its rate · grad(W) (biases are never penalised)."""
         x = self._array(x)
         y = self.loss.prepare_target(self._array(y))
         out, caches = forward(self.params, x, self.spec.activations)
         loss = self.loss.value(out, y)
         grads = backward(self.loss.grad(out, y), caches)
+        if self.spec.regulariser != "none":
+            reg, rate = REGULARISERS[self.spec.regulariser], self.spec.reg_rate
+            for W, _ in self.params:
+                loss = loss + rate * reg.penalty(W)
+            grads = [
+                (dW + rate * reg.grad(W), db)
+                for (W, _), (dW, db) in zip(self.params, grads, strict=True)
+            ]
         trace = {"z": [c[1][0] for c in caches], "a": [c[1][1] for c in caches]}
         return loss, grads, trace
 
@@ -131,8 +141,11 @@ class NumpyEngine:
         """One epoch of per-sample SGD, samples in order; returns the summed loss (S,).
 
         Each sample's loss is taken before its update. This is the hot path, so the
-        layer pairs above are written out inline here, with the same arithmetic.
+        layer pairs above are written out inline here, with the same arithmetic. It has no
+        weight penalty: a regularised network trains with ``core.training.train_minibatch``.
         """
+        if self.spec.regulariser != "none":
+            raise ValueError("sgd_epoch has no regulariser: use training.train_minibatch")
         X = self._array(X)
         Y = self.loss.prepare_target(self._array(Y))
         # (N, S, 1, n): xs[n] is sample n of every replica, contiguous

@@ -107,6 +107,18 @@ def _cross_entropy(o: Tensor, y: Tensor) -> Tensor:
     return per_sample.reshape(S, B).mean(dim=1)
 
 
+def _half_mse(o: Tensor, y: Tensor) -> Tensor:
+    return 0.5 * ((o - y) ** 2).mean(dim=(1, 2))
+
+
+def _bce_mean(o: Tensor, y: Tensor) -> Tensor:
+    return F.binary_cross_entropy(o, y, reduction="none").mean(dim=(1, 2))
+
+
+def _hinge(o: Tensor, y: Tensor) -> Tensor:
+    return torch.relu(1.0 - y * o).mean(dim=(1, 2))
+
+
 TORCH_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "half_sse": _half_sse,
     "sse": _sse,
@@ -115,6 +127,16 @@ TORCH_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "bce": per_replica(_bce),
     "softmax_ce": per_replica(_cross_entropy),
     "ce_soft_raw": per_replica(_cross_entropy),
+    "half_mse": _half_mse,
+    "bce_mean": per_replica(_bce_mean),
+    "hinge": _hinge,
+}
+
+# weight penalties, summed per replica (autograd's abs has the subgradient 0 at 0)
+TORCH_REGULARISERS: dict[str, Callable[[Tensor], Tensor]] = {
+    "none": lambda W: torch.zeros(W.shape[0], dtype=W.dtype),
+    "l1": lambda W: W.abs().sum(dim=(1, 2)),
+    "l2": lambda W: 0.5 * (W * W).sum(dim=(1, 2)),
 }
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -199,6 +221,10 @@ class TorchEngine:
         yt = self._tensor(self.prepare_target(np.asarray(y, dtype=self.np_dtype)))
         out, zs, acts = self._forward(xt)
         loss = self.loss_fn(out, yt)
+        if self.spec.regulariser != "none":
+            penalty = TORCH_REGULARISERS[self.spec.regulariser]
+            for W, _ in self.params:
+                loss = loss + self.spec.reg_rate * penalty(W)
         loss.sum().backward()
         grads = [
             (W.grad.numpy().copy(), None if b is None else b.grad.numpy().copy())
@@ -222,7 +248,10 @@ class TorchEngine:
                     b -= lr3 * self._tensor(db)
 
     def sgd_epoch(self, X: np.ndarray, Y: np.ndarray, lr: np.ndarray) -> np.ndarray:
-        """One epoch of per-sample SGD, samples in order; returns the summed loss (S,)."""
+        """One epoch of per-sample SGD, samples in order; returns the summed loss (S,).
+        No weight penalty: a regularised network trains with training.train_minibatch."""
+        if self.spec.regulariser != "none":
+            raise ValueError("sgd_epoch has no regulariser: use training.train_minibatch")
         X = np.asarray(X, dtype=self.np_dtype)
         Y = self.prepare_target(np.asarray(Y, dtype=self.np_dtype))
         xs = self._tensor(X.transpose(1, 0, 2)[:, :, None, :])

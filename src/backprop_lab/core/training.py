@@ -9,10 +9,12 @@ JSON-ready data: lists, floats, ints, None for a missing or non-finite value.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
+from backprop_lab.core.functions import REGULARISERS
 from backprop_lab.core.network import Params, flatten_params
 from backprop_lab.core.retention import kept_rounds
 
@@ -260,4 +262,101 @@ def train_sgd(
         "seconds": seconds,
         "seconds_per_epoch": seconds / epochs_looped if epochs_looped else None,
         "seconds_per_step": seconds / (epochs_looped * N) if epochs_looped and N else None,
+    }
+
+
+def penalty_of(params: Params, regulariser: str, rate: float) -> np.ndarray:
+    """rate · Σ penalty(W) over the layers' weights, per replica (S,)."""
+    reg = REGULARISERS[regulariser]
+    return rate * sum(reg.penalty(np.asarray(W)) for W, _ in params)
+
+
+def train_minibatch(
+    engine: Engine,
+    X: np.ndarray,
+    Y: np.ndarray,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    order_seeds: list[Any] | None = None,
+    X_test: np.ndarray | None = None,
+    Y_test: np.ndarray | None = None,
+    monitor: Callable[[Engine], dict[str, np.ndarray]] | None = None,
+) -> dict[str, Any]:
+    """Mini-batch SGD for ``epochs`` epochs over (S, N, ·) samples, every replica at once.
+
+    Each epoch, replica s visits its N samples in a new order drawn from
+    ``np.random.default_rng(order_seeds[s])`` (None: the given order), in batches of
+    ``batch_size`` (the last may be smaller; 1 is per-sample SGD, N or more is full-batch
+    gradient descent). Each batch is one step on the batch's loss as the loss registry
+    reduces it (the mean losses step along the mean gradient), its weight penalty
+    included. After every epoch the loss over all training samples is evaluated (and over
+    the test samples, if given): ``train_loss`` is the objective (data loss + penalty),
+    ``train_data_loss`` and ``test_data_loss`` the data loss alone. A replica whose loss
+    or weights become non-finite is recorded as diverged in that epoch and keeps its last
+    finite weights (its later losses repeat them). ``monitor(engine)``, if given, is
+    called after every epoch; each (S,) array it returns is recorded per epoch under its
+    key. The final weights stay in the engine.
+    """
+    last = engine.get_params()
+    S = last[0][0].shape[0]
+    X, Y = np.asarray(X), np.asarray(Y)
+    N = X.shape[1]
+    size = max(1, min(int(batch_size), N))
+    spec = engine.spec  # type: ignore[attr-defined]
+    lrs = np.full(S, float(lr))
+    active = np.ones(S, dtype=bool)
+    diverged: list[int | None] = [None] * S
+    rngs = None if order_seeds is None else [np.random.default_rng(s) for s in order_seeds]
+    history: dict[str, list[np.ndarray]] = {
+        "train_loss": [],
+        "train_data_loss": [],
+        "test_data_loss": [],
+    }
+    start = time.perf_counter()
+    steps = 0
+    with np.errstate(all="ignore"):
+        for epoch in range(1, epochs + 1):
+            if rngs is None:
+                order = np.broadcast_to(np.arange(N), (S, N))
+            else:
+                order = np.stack([rng.permutation(N) for rng in rngs])
+            for first in range(0, N, size):
+                index = order[:, first : first + size, None]
+                xb = np.take_along_axis(X, index, axis=1)
+                yb = np.take_along_axis(Y, index, axis=1)
+                _, grads, _ = engine.loss_and_grads(xb, yb)
+                engine.update(grads, lrs)
+                steps += 1
+            params = engine.get_params()
+            loss = np.asarray(engine.loss_and_grads(X, Y)[0], dtype=np.float64)
+            ok = active & np.isfinite(loss) & _finite_rows(flatten_params(params))
+            for s in np.flatnonzero(active & ~ok):
+                diverged[s] = epoch
+            if not ok.all():
+                lrs[~ok] = 0.0
+                params = _keep(params, last, ok)
+                engine.set_params(params)
+                loss = np.asarray(engine.loss_and_grads(X, Y)[0], dtype=np.float64)
+                loss[active & ~ok] = np.nan  # the epoch it diverged in
+            active = ok
+            last = params
+            penalty = penalty_of(params, spec.regulariser, spec.reg_rate)
+            history["train_loss"].append(loss)
+            history["train_data_loss"].append(loss - penalty)
+            if X_test is not None and Y_test is not None and np.asarray(X_test).shape[1]:
+                test = np.asarray(engine.loss_and_grads(X_test, Y_test)[0], dtype=np.float64)
+                history["test_data_loss"].append(test - penalty)
+            if monitor is not None:
+                for key, values in monitor(engine).items():
+                    history.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
+    seconds = time.perf_counter() - start
+    return {
+        "engine": engine.name,
+        **{key: to_json(np.stack(rows, axis=1)) if rows else [] for key, rows in history.items()},
+        "diverged_epoch": diverged,
+        "final_weights": to_json(flatten_params(last)),
+        "steps": steps,
+        "seconds": seconds,
+        "seconds_per_step": seconds / steps if steps else None,
     }
