@@ -51,7 +51,7 @@ def tiny_config() -> dict[str, Any]:
     """The test config cut down to a few numpy jobs: suite 1 above, one variant per other suite."""
     config = load_test_config()
     config.update(report={"title": "Tiny"}, seeds=[0], hand_222=copy.deepcopy(TINY_HAND_222))
-    for suite in ("gradient_equality", "classification"):
+    for suite in ("gradient_equality", "classification", "playground"):
         if suite in config:
             config[suite]["axes"] = {"engine": {"numpy": {"engine": "numpy"}}}
     return config
@@ -98,7 +98,8 @@ CASES: list[Case] = [
         (
             "(top level)",
             "'seed'",
-            "allowed keys: budget, classification, gradient_equality, hand_222, report, seeds",
+            "allowed keys: budget, classification, gradient_equality, hand_222, playground, "
+            "report, seeds",
         ),
     ),
     (

@@ -14,6 +14,7 @@ from conftest import copy_pipeline, snakemake
 from test_config_validation import TINY
 
 from backprop_lab import aggregate as aggregate_stage
+from backprop_lab import labs
 from backprop_lab.configuration import expand_variants, experiments
 from backprop_lab.labs.hand_222 import run as hand_222_run
 from backprop_lab.lab import experiment_of
@@ -22,8 +23,9 @@ from backprop_lab.runio import read_run, write_run
 
 def _hand_222_only(axes: dict) -> dict:
     config = copy.deepcopy(TINY)
-    for lab in ("gradient_equality", "classification", "timing"):
-        config.pop(lab, None)
+    for lab in labs.REGISTRY:
+        if lab != "hand_222":
+            config.pop(lab, None)
     config["hand_222"]["axes"] = axes
     return config
 

@@ -16,6 +16,7 @@ REGISTRY = (
     "hand_222",
     "gradient_equality",
     "classification",
+    "playground",
     "timing",
 )
 
