@@ -32,9 +32,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SNAKEMAKE, TEST_CONFIG, copy_pipeline
+from conftest import ROOT, SNAKEMAKE, TEST_CONFIG, copy_pipeline, distinct_runs
 
-from backprop_lab.configuration import expand_variants
 
 pytestmark = pytest.mark.slurm
 
@@ -152,7 +151,8 @@ def _run_on_slurm(tmp_path_factory: pytest.TempPathFactory, env: dict):
 
 
 def _variants(work: Path) -> dict:
-    return expand_variants(yaml.safe_load((work / "config" / "config.yaml").read_text()))
+    """The distinct experiments: one training job (so one Slurm job) each."""
+    return distinct_runs(yaml.safe_load((work / "config" / "config.yaml").read_text()))
 
 
 def test_every_training_job_ran_in_its_own_slurm_job(slurm_run: dict) -> None:
