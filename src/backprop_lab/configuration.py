@@ -179,10 +179,8 @@ def estimate_work(runs: dict[str, dict[str, Any]]) -> budget.Estimate:
     """The estimated cost of every job of these runs (see backprop_lab.budget)."""
 
     def cost_of(run_id: str, settings: dict[str, Any]) -> budget.Cost:
-        lab = labs.get(settings["lab"])
-        if lab.cost is None:
-            return budget.Cost.of("numpy", 0, 1, 0, 0, 0)
-        return lab.cost(settings)
+        found = labs.get(settings["lab"]).cost(settings)
+        return budget.Cost.of("numpy", 0, 1, 0, 0, 0) if found is None else found
 
     return budget.estimate(runs, cost_of)
 

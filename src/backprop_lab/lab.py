@@ -20,6 +20,7 @@ tables and figures are all the lab's ``name``.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import json
 import re
@@ -79,9 +80,6 @@ class Lab:
     figures: Callable[[dict[str, Any]], list[Figure]] = lambda section: []
     # result keys a run file of this lab must hold
     result_keys: tuple[str, ...] = ()
-    # cost(settings) -> backprop_lab.budget.Cost: what one variant's job costs (estimated
-    # before any job runs); None: a job's start-up only
-    cost: Callable[[Settings], Any] | None = None
     # does a job of these settings import torch (pins its threads)?
     uses_torch: Callable[[Settings], bool] = lambda settings: settings.get("engine") == "torch"
 
@@ -96,6 +94,19 @@ class Lab:
     @property
     def run_times_table(self) -> str:
         return f"{self.name}_run_times"
+
+    def cost(self, settings: Settings) -> Any:
+        """What one variant's job costs (a backprop_lab.budget.Cost), from the lab's
+        ``cost.py``; None for a lab without one. Kept out of the lab's ``__init__.py``,
+        which every stage imports: the estimate is no input of any job, so changing it
+        reruns nothing."""
+        try:
+            module = importlib.import_module(f"{self.package}.cost")
+        except ModuleNotFoundError as err:
+            if err.name != f"{self.package}.cost":
+                raise
+            return None
+        return module.cost(settings)
 
     def summary_tables(self) -> dict[str, tuple[str, ...]]:
         """Every table of reports/tables/ this lab writes (its run times included)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.budget import Cost, n_params
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
 
 
@@ -36,30 +35,6 @@ def _check(settings: dict[str, Any], key: str) -> None:
             f"config key {key}.test_fraction: {settings['test_fraction']} leaves no "
             f"training point of the {n}"
         )
-
-
-def _cost(settings: dict[str, Any]) -> Cost:
-    """At most max_epochs epochs of one step per training point, all seeds stacked; the run
-    file holds each seed's loss per epoch and its output at every point and grid point."""
-    replicas = len(settings["seeds"])
-    linear = settings["task"] == "linear"
-    points = settings["n_points"] if linear else 2 * settings["xor_points"] - 1
-    train = points - round(points * settings["test_fraction"])
-    outputs = points * 4 + settings["grid_points"] ** 2
-    return Cost.of(
-        settings["engine"],
-        steps=settings["max_epochs"] * train,
-        replicas=replicas,
-        params=n_params((2, *settings["hidden"], 1), bias=True),
-        array_values=replicas * (settings["max_epochs"] + outputs),
-        file_values=replicas * (settings["max_epochs"] + outputs),
-        keys=(
-            f"max_epochs {settings['max_epochs']}",
-            f"{train} training points",
-            f"hidden {settings['hidden']}",
-            f"seeds {replicas}",
-        ),
-    )
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -122,6 +97,5 @@ LAB = Lab(
     complete=_complete,
     check=_check,
     figures=_figures,
-    cost=_cost,
     result_keys=("loss", "loss_epochs", "epochs_run", "stop_reason", "outputs", "points", "grid"),
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.budget import Cost, n_params
 from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
 
 # keys of the lab's section that every variant takes as they are (the data and the check)
@@ -17,30 +16,6 @@ def _complete(
     settings: dict[str, Any], axis: str, variant: str, section: dict[str, Any], config: dict
 ) -> None:
     settings["seeds"] = list(config["seeds"])  # the initialisation is always random
-
-
-def _cost(settings: dict[str, Any]) -> Cost:
-    """Per-sample SGD for every epoch, all seeds stacked, after the gradient check (about
-    fd_order forward passes per parameter in two dtypes); it always imports torch."""
-    replicas = len(settings["seeds"])
-    params = n_params((2, *settings["hidden"], settings["outputs"]), bias=True)
-    steps = settings["epochs"] * settings["n_samples"]
-    check = 2 * settings["fd_order"] * params
-    sgd = Cost.of(
-        settings["engine"],
-        steps=steps,
-        replicas=replicas,
-        params=params,
-        array_values=replicas * (settings["epochs"] + 3 * settings["n_samples"]),
-        file_values=replicas * (settings["epochs"] + 60 * len(settings["hidden"])),
-        keys=(
-            f"epochs {settings['epochs']}",
-            f"n_samples {settings['n_samples']}",
-            f"hidden {settings['hidden']}",
-            f"seeds {replicas}",
-        ),
-    )
-    return sgd + Cost.of("torch", check, replicas, params, 0, 0)
 
 
 LAB = Lab(
@@ -98,6 +73,5 @@ LAB = Lab(
         Figure("gradient_equality_curves", "curves"),
     ],
     result_keys=("gradient_check", "loss", "loss_epochs", "final_loss", "diverged_epoch"),
-    cost=_cost,
     uses_torch=lambda settings: True,  # it checks against autograd
 )

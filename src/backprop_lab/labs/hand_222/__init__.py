@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.budget import Cost
-from backprop_lab.core.retention import kept_rounds
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
 
 
@@ -36,22 +34,6 @@ def _check_section(section: dict[str, Any], runs: dict[str, dict[str, Any]]) -> 
             f"config key hand_222.checkpoints: {beyond} is beyond every variant's rounds "
             f"(the longest has {longest}); allowed: rounds up to {longest}"
         )
-
-
-def _cost(settings: dict[str, Any]) -> Cost:
-    """Every round is one step of all seeds; the loss of every round is held in memory, the
-    run file keeps the loss and 8 weights of the kept rounds (core.retention)."""
-    replicas, rounds = len(settings["seeds"] or [0]), settings["rounds"]
-    kept = len(kept_rounds(rounds, settings["checkpoints"]))
-    return Cost.of(
-        settings["engine"],
-        steps=rounds,
-        replicas=replicas,
-        params=8,
-        array_values=replicas * (rounds + 9 * kept),
-        file_values=replicas * 9 * kept,
-        keys=(f"rounds {rounds}", f"seeds {replicas}"),
-    )
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -80,6 +62,5 @@ LAB = Lab(
     complete=_complete,
     check_section=_check_section,
     figures=_figures,
-    cost=_cost,
     result_keys=("rounds_kept", "loss", "weights", "weights_initial", "checkpoints", "diverged"),
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.budget import Cost, n_params
 from backprop_lab.lab import Figure, Lab
 
 # keys of the lab's section that every variant takes as they are
@@ -20,34 +19,6 @@ def _complete(
     settings: dict[str, Any], axis: str, variant: str, section: dict[str, Any], config: dict
 ) -> None:
     settings["seeds"] = list(config["seeds"])
-
-
-def _cost(settings: dict[str, Any]) -> Cost:
-    """epochs × (steps of one epoch + an evaluation of both sets), all seeds stacked; the run
-    file holds five values per epoch and seed, the grid's outputs and the neurons' maps."""
-    replicas = len(settings["seeds"])
-    n = settings["n_points"]
-    train = n - round(n * settings["test_fraction"])
-    steps = settings["epochs"] * (-(-train // settings["batch_size"]) + 2)
-    widths = (len(settings["features"]), *settings["hidden"], 1)
-    units = sum(settings["hidden"])
-    grid = settings["grid_points"] ** 2 + units * settings["neuron_grid_points"] ** 2
-    values = replicas * (5 * settings["epochs"] + grid + n_params(widths, True)) + 4 * n
-    return Cost.of(
-        settings["engine"],
-        steps=steps,
-        replicas=replicas,
-        params=n_params(widths, True) * max(1, min(settings["batch_size"], train)),
-        array_values=replicas * (5 * settings["epochs"] + grid) + 4 * n,
-        file_values=values,
-        keys=(
-            f"epochs {settings['epochs']}",
-            f"{train} training points",
-            f"batch_size {settings['batch_size']}",
-            f"hidden {settings['hidden']}",
-            f"seeds {replicas}",
-        ),
-    )
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -95,5 +66,4 @@ LAB = Lab(
     complete=_complete,
     figures=_figures,
     result_keys=("train_loss", "test_data_loss", "train_accuracy", "grid", "neurons", "points"),
-    cost=_cost,
 )

@@ -1,0 +1,33 @@
+"""What one variant's job of this lab costs, estimated before any job runs (see
+backprop_lab.budget). Read only when the config is checked: no job runs this code, so a
+change of the estimate reruns nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_lab.budget import Cost, n_params
+
+
+def cost(settings: dict[str, Any]) -> Cost:
+    """At most max_epochs epochs of one step per training point, all seeds stacked; the run
+    file holds each seed's loss per epoch and its output at every point and grid point."""
+    replicas = len(settings["seeds"])
+    linear = settings["task"] == "linear"
+    points = settings["n_points"] if linear else 2 * settings["xor_points"] - 1
+    train = points - round(points * settings["test_fraction"])
+    outputs = points * 4 + settings["grid_points"] ** 2
+    return Cost.of(
+        settings["engine"],
+        steps=settings["max_epochs"] * train,
+        replicas=replicas,
+        params=n_params((2, *settings["hidden"], 1), bias=True),
+        array_values=replicas * (settings["max_epochs"] + outputs),
+        file_values=replicas * (settings["max_epochs"] + outputs),
+        keys=(
+            f"max_epochs {settings['max_epochs']}",
+            f"{train} training points",
+            f"hidden {settings['hidden']}",
+            f"seeds {replicas}",
+        ),
+    )
