@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: report test check bench lock clean
+.PHONY: report test check reference bench lock clean
 
 report: $(INSTALLED)
 	$(BIN)/snakemake --cores $(CORES)
@@ -24,6 +24,12 @@ test: $(INSTALLED)
 # Regenerate the metrics from scratch and compare them with the committed reference.
 check: $(INSTALLED)
 	$(BIN)/snakemake --cores $(CORES) reproduce
+
+# Make the committed reference (reports/reference/) anew: a run from scratch with the
+# pinned kernels, and the same run under three other kernel sets (the perturbation
+# ensemble that classes every value). After a deliberate change of the science; commit it.
+reference: $(INSTALLED)
+	$(BIN)/python -m backprop_lab.cli reference --cores $(CORES)
 
 # The benchmark: reports/benchmark.md, then the report again with it as an appendix.
 # One thread per process, as the pipeline's jobs run (threads: 1).

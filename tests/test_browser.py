@@ -154,3 +154,29 @@ def test_hostile_config_text_arms_nothing_in_the_browser(tmp_path: Path) -> None
     assert not unsafe, unsafe
     assert not dialogs, dialogs
     assert title.startswith("Lab [x](javascript:")  # shown literally
+
+
+# --- the set-up step on a machine that cannot install chromium -----------------------
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_install_script_skips_outside_ci_and_fails_in_ci(tmp_path: Path, ci: str) -> None:
+    """No apt-get (a macOS or Fedora laptop): outside CI the script says why and lets the
+    other tests run; in CI it fails."""
+    import subprocess
+
+    bin_dir = tmp_path / "bin"  # a PATH with the shell's basics and no apt-get
+    bin_dir.mkdir()
+    for tool in ("id", "sudo"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    script = Path(__file__).parent / "browser/install_chromium.sh"
+    env = {"PATH": str(bin_dir), "BACKPROP_LAB_CHROMIUM": str(tmp_path / "no-chromium"), "CI": ci}
+    done = subprocess.run(
+        ["/bin/bash", str(script)], env=env, capture_output=True, text=True, check=False
+    )
+    assert "no apt-get on this machine" in done.stderr
+    if ci:
+        assert done.returncode == 1 and "CI must run the browser test" in done.stderr
+    else:
+        assert done.returncode == 0 and "will be skipped" in done.stderr

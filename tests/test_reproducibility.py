@@ -14,13 +14,15 @@ import pytest
 import yaml
 from conftest import ROOT, TEST_CONFIG, copy_pipeline, distinct_runs, load_test_config, snakemake
 
-from backprop_lab.reproduce import Mismatch, compare_frames, format_diff
+from backprop_lab.reproduce import ANOTHER, Mismatch, compare_frames, format_diff
 from backprop_lab import labs, stages
 from backprop_lab.configuration import expand_variants
 from backprop_lab.reproduce import metric_tables
 
 
-def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
+def reproduce(
+    work: Path, reference: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -40,13 +42,34 @@ def reproduce(work: Path, reference: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(work / "src")},
+        env={**os.environ, "PYTHONPATH": str(work / "src"), **(env or {})},
     )
 
 
+# a kernel set that is neither the pinned one nor an ensemble member of the test reference
+ANOTHER_CPU = {
+    "OPENBLAS_CORETYPE": "Nehalem",
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+    "MKL_CBWR": "SSE4_2",
+}
+
+
+@pytest.fixture(scope="session")
+def test_reference(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> Path:
+    """The test config's reference, made as `make reference` makes the committed one: a
+    pinned run and an ensemble of two other kernel sets."""
+    from backprop_lab.reference import make_reference
+
+    dest = tmp_path_factory.mktemp("reference") / "reference"
+    runs = tmp_path_factory.mktemp("reference-runs")
+    assert make_reference(test_run, dest, runs, 2, ["native", "sandybridge"]) == 0
+    return dest
+
+
 @pytest.fixture(scope="module")
-def perturbed(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> tuple[Path, Path]:
-    """A copy whose numpy sigmoid derivative is off by 0.1 %, and the reference tables."""
+def perturbed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy whose numpy sigmoid derivative is off by 0.1 %."""
     work = copy_pipeline(tmp_path_factory.mktemp("perturbed"), TEST_CONFIG)
     functions = work / "src/backprop_lab/core/functions.py"
     text = functions.read_text()
@@ -54,24 +77,58 @@ def perturbed(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> tuple
     functions.write_text(
         text.replace("    return a * (1.0 - a)\n", "    return a * (1.0 - a) * 1.001\n", 1)
     )
-    return work, test_run / "reports/tables"
+    return work
 
 
-def test_reproduction_check_passes_on_the_same_code(test_run: Path, tmp_path: Path) -> None:
+def test_the_reference_records_where_it_was_made(test_reference: Path, test_run: Path) -> None:
+    from backprop_lab.reference import CLASSES, ReferenceFolder
+
+    folder = ReferenceFolder(test_reference)
+    recorded = folder.provenance()
+    assert recorded["kernels"]["numpy"] and recorded["kernels"]["blas_core"]
+    assert set(recorded["ensemble"]) == {"native", "sandybridge"}
+    sandy = recorded["ensemble"]["sandybridge"]["kernels_differ"]
+    assert any(d.startswith("blas_core:") and d.endswith("-> Sandybridge") for d in sandy)
+    counts = recorded["values_per_class"]
+    assert set(counts) == set(CLASSES) and counts["exact"] > 0 and counts["roundoff"] > 0
+    # the pipeline's metric tables, and no wall times
+    made = {n for n in metric_tables() if (test_run / f"reports/tables/{n}.csv").exists()}
+    assert {p.stem for p in folder.tables.glob("*.csv")} == made
+    assert not list(folder.tables.glob("*_run_times.csv"))
+    claims = folder.claims()
+    assert claims is not None and len(claims) > 0 and set(claims["fragile"]) <= {"true", "false"}
+
+
+def test_reproduction_check_passes_on_the_same_code(test_reference: Path, tmp_path: Path) -> None:
     work = copy_pipeline(tmp_path / "same", TEST_CONFIG)
-    done = reproduce(work, test_run / "reports/tables")
+    done = reproduce(work, test_reference)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "Tier: same kind (the kernels here are the reference's" in done.stdout
     assert "OK: the regenerated metrics match the reference" in done.stdout
     # it streams its progress instead of minutes of silence
     assert re.search(r"^  \d+ of \d+ steps \(100%\) done$", done.stdout, re.MULTILINE)
 
 
-def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, Path]) -> None:
-    work, reference = perturbed
-    done = reproduce(work, reference)
+def test_reproduction_check_passes_on_another_kind_of_cpu(
+    test_reference: Path, tmp_path: Path
+) -> None:
+    """Other OpenBLAS, ATen and MKL kernels (as another CPU generation has): the another-
+    kind tier, and the science is the same."""
+    work = copy_pipeline(tmp_path / "other-cpu", TEST_CONFIG)
+    done = reproduce(work, test_reference, ANOTHER_CPU)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Tier: another kind (the kernels differ from the reference's: " in done.stdout
+    assert "blas_core: Haswell -> Nehalem" in done.stdout or "blas_core" in done.stdout
+    assert "OK: the regenerated metrics match the reference" in done.stdout
+
+
+def test_reproduction_check_fails_on_a_wrong_derivative(
+    perturbed: Path, test_reference: Path
+) -> None:
+    done = reproduce(perturbed, test_reference)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "MISMATCH" in done.stdout
-    headline = done.stdout.split("\n", 1)[1]
+    headline = next(line for line in done.stdout.splitlines() if line.startswith("MISMATCH"))
     named = set(re.search(r"in \d+ run\(s\): (.*)", headline).group(1).split(", "))
     runs = expand_variants(load_test_config())
 
@@ -100,6 +157,137 @@ def test_reproduction_check_fails_on_a_wrong_derivative(perturbed: tuple[Path, P
     assert re.search(
         r"^hand_222_summary\s+hand_222\s+engine/numpy\s+-\s+final_loss\s", done.stdout, re.MULTILINE
     )
+    # the another-kind tier catches it too, and names the class of each value it judged
+    failing = _failing(test_reference, perturbed / "results/reproduce/reports/tables", ANOTHER)
+    assert {m.key.get("run_id") for m in failing} & uses_numpy_sigmoid
+    assert {m.cls for m in failing} <= {"exact", "stable", "chaotic", "roundoff"}
+
+
+def _failing(reference: Path, tables: Path, tier: str, claims=None) -> list:
+    from backprop_lab.reproduce import Tier, judge
+
+    return [m for m in judge(reference, tables, claims, Tier(tier, "test")) if m.fails]
+
+
+# --- mutants: each fails the check in both tiers --------------------------------------
+
+HAND_222_MUTANTS = {
+    # one initial weight changed by 1e-6
+    "weight": (
+        '        return {"kind": kind, "values": settings["weights"]}\n',
+        '        return {"kind": kind, "values": [settings["weights"][0] + 1e-6,'
+        ' *settings["weights"][1:]]}\n',
+    ),
+    # a learning rate off by 1 %
+    "learning_rate": (
+        'train_gd(engine, x, y, settings["step"], ',
+        'train_gd(engine, x, y, settings["step"] * 1.01, ',
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def hand_222_mutants(
+    tmp_path_factory: pytest.TempPathFactory, test_reference: Path
+) -> dict[str, Path]:
+    """Each mutant's tables: the reference's, with the 2-2-2 lab's regenerated by the
+    mutated code (only that lab runs: it is the lab the mutation is in)."""
+    config = {k: v for k, v in load_test_config().items() if k not in labs.REGISTRY}
+    config["hand_222"] = load_test_config()["hand_222"]
+    tables = {}
+    for name, (old, new) in HAND_222_MUTANTS.items():
+        work = copy_pipeline(tmp_path_factory.mktemp(f"mutant-{name}"), config)
+        run = work / "src/backprop_lab/labs/hand_222/run.py"
+        assert old in run.read_text()
+        run.write_text(run.read_text().replace(old, new, 1))
+        snakemake(work, "--cores", "2", "tables")
+        merged = tmp_path_factory.mktemp(f"tables-{name}")
+        for table in (test_reference / "tables").glob("*.csv"):
+            shutil.copy(table, merged / table.name)
+        for table in (work / "reports/tables").glob("hand_222_*.csv"):
+            shutil.copy(table, merged / table.name)
+        tables[name] = merged
+    return tables
+
+
+@pytest.mark.parametrize("tier", ["same kind", "another kind"])
+@pytest.mark.parametrize("mutant", sorted(HAND_222_MUTANTS))
+def test_mutants_fail_in_both_tiers(
+    hand_222_mutants: dict[str, Path], test_reference: Path, mutant: str, tier: str
+) -> None:
+    failing = _failing(test_reference, hand_222_mutants[mutant], tier)
+    runs = {m.key.get("run_id") for m in failing}
+    # the specified-init baseline moves (and nothing outside the 2-2-2 lab)
+    assert "hand_222/engine/numpy" in runs, format_diff(failing)
+    assert all(m.table.startswith("hand_222") for m in failing)
+
+
+@pytest.mark.parametrize("tier", ["same kind", "another kind"])
+def test_a_flipped_ledger_verdict_fails_in_both_tiers(
+    test_reference: Path, tmp_path: Path, tier: str
+) -> None:
+    tables = tmp_path / "tables"
+    shutil.copytree(test_reference / "tables", tables)
+    ledger = pd.read_csv(tables / "hand_222_ledger.csv", dtype=str, keep_default_na=False)
+    first = ledger.index[ledger["verdict"] == "reproduced"][0]
+    ledger.loc[first, "verdict"] = "not reproducible"
+    ledger.to_csv(tables / "hand_222_ledger.csv", index=False)
+    (m,) = _failing(test_reference, tables, tier)
+    assert (m.table, m.metric, m.got) == ("hand_222_ledger", "verdict", "not reproducible")
+
+
+@pytest.mark.parametrize("tier", ["same kind", "another kind"])
+def test_a_moved_finding_threshold_fails_in_both_tiers(
+    test_reference: Path, test_run: Path, tmp_path: Path, tier: str
+) -> None:
+    """The engines' agreement threshold moved below their real difference: the claim
+    'numpy and PyTorch agree' flips, on the very same tables."""
+    from backprop_lab.reference import read_claims
+
+    work = copy_pipeline(tmp_path / "threshold", TEST_CONFIG)
+    findings = work / "src/backprop_lab/labs/hand_222/findings.py"
+    text = findings.read_text()
+    assert "ENGINE_AGREEMENT = 1e-10\n" in text
+    findings.write_text(text.replace("ENGINE_AGREEMENT = 1e-10\n", "ENGINE_AGREEMENT = 1e-17\n"))
+    settings = sorted((test_run / "results/settings").glob("report.*.json"))[-1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backprop_lab.cli",
+            "claims",
+            "--tables",
+            str(test_reference / "tables"),
+            "--settings",
+            str(settings),
+            "--output",
+            "claims.csv",
+        ],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(work / "src")},
+        check=True,
+    )
+    failing = _failing(
+        test_reference, test_reference / "tables", tier, read_claims(work / "claims.csv")
+    )
+    assert [(m.table, m.key["lab"], m.expected, m.got) for m in failing] == [
+        ("claims", "hand_222", "holds", "does not hold")
+    ]
+
+
+def test_make_report_then_check_still_compares_with_the_reference(
+    perturbed: Path, test_reference: Path
+) -> None:
+    """The pipeline's own run writes reports/tables, never the reference: after a run of
+    changed code, the check in that same folder still fails."""
+    reference = perturbed / "reports/reference"
+    if not reference.exists():
+        shutil.copytree(test_reference, reference)
+    before = {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()}
+    snakemake(perturbed, "--cores", "2", "tables")
+    assert {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()} == before
+    done = snakemake(perturbed, "--cores", "2", "reproduce", check=False)
+    assert done.returncode != 0 and "MISMATCH" in done.stdout + done.stderr
 
 
 def test_compare_flags_missing_extra_and_diverged() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from backprop_lab import kernels
 from backprop_lab.core.engines import make_engine
 from backprop_lab.core.network import NetSpec, init_params
 from backprop_lab.workspace import copy_pipeline
@@ -289,6 +291,51 @@ def engine_times(repeats: int = 15) -> dict[str, Any]:
     return out
 
 
+# One SGD step of the classification lab's [2, 256, 64, 1] net and one 2-2-2 GD round, timed
+# in a fresh process (the kernels are chosen when numpy and torch load)
+KERNEL_PROBE = """
+import sys, time
+import numpy as np
+from backprop_lab.kernels import pin
+if sys.argv[1] == "pinned":
+    pin()
+from backprop_lab import kernels
+from backprop_lab.core.engines import make_engine
+from backprop_lab.core.network import NetSpec, init_params
+spec = NetSpec((2, 256, 64, 1), ("sigmoid", "sigmoid", "identity"), True, "mse")
+rng = np.random.default_rng(0)
+X, Y = rng.uniform(0, 1, (1, 100, 2)), rng.uniform(0, 1, (1, 100, 1))
+engine = make_engine("numpy", spec, init_params(spec, {"kind": "normal", "std": 1.0}, [0]))
+lr = np.array([0.01])
+engine.sgd_epoch(X, Y, lr)
+best = float("inf")
+for _ in range(5):
+    start = time.perf_counter()
+    engine.sgd_epoch(X, Y, lr)
+    best = min(best, (time.perf_counter() - start) / 100)
+print(best)
+"""
+
+
+def pinning_cost(repeats: int = 7) -> dict[str, float]:
+    """Seconds per SGD step of the [2, 256, 64, 1] net with the pinned kernels and with
+    every library's own choice, in fresh processes taking turns (medians)."""
+    times: dict[str, list[float]] = {"pinned": [], "native": []}
+    env = {k: v for k, v in os.environ.items() if k not in kernels.VARIABLES}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    for _ in range(repeats):
+        for name in times:
+            done = subprocess.run(
+                [sys.executable, "-c", KERNEL_PROBE, name],
+                env={**env, kernels.SWITCH: name},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            times[name].append(float(done.stdout.strip()))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 # --- the table --------------------------------------------------------------------------
 
 
@@ -390,6 +437,15 @@ def render(p: dict[str, Any], e: dict[str, Any]) -> str:
             "numpy faster",
             vs_torch > 1,
         )
+    if "pinning" in e:
+        cost = e["pinning"]["pinned"] / e["pinning"]["native"]
+        add(
+            "pinned kernels (x86-64-v3) vs each library's own, [2, 256, 64, 1] SGD step",
+            us(e["pinning"]["pinned"]),
+            f"{cost:.2f}× the unpinned step ({us(e['pinning']['native'])})",
+            "≤ 1.1×",
+            cost <= 1.1,
+        )
     seeds = e["large"]["numpy_5_seeds"] / e["large"]["numpy"]
     add(
         "5 seeds stacked vs 1 seed, [2, 256, 64, 1] SGD step",
@@ -457,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(1)  # as in the pipeline's jobs (threads: 1)
     engines = engine_times()
+    engines["pinning"] = pinning_cost()
     if args.skip_pipeline:
         print(yaml.safe_dump(engines))
         return

@@ -12,6 +12,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+# stdlib only; a real import, so that every stage's derived code includes it (it decides
+# the kernels every job computes with)
+from backprop_lab.kernels import pin
+
 
 def _stage(module: str) -> ModuleType:
     """The module of a stage, imported only when its command runs. By name, so that a
@@ -41,17 +45,40 @@ def _report(args: argparse.Namespace) -> None:
         markdown_path=args.markdown,
         html_path=args.html,
         benchmarks=args.benchmarks,
+        reference=args.reference,
     )
 
 
 def _reproduce(args: argparse.Namespace) -> None:
     reproduce = _stage("reproduce").reproduce
     raise SystemExit(
-        reproduce(Path(args.source), Path(args.reference), Path(args.workdir), args.cores)
+        reproduce(
+            Path(args.source), Path(args.reference), Path(args.workdir), args.cores, args.tier
+        )
     )
 
 
+def _reference(args: argparse.Namespace) -> None:
+    make = _stage("reference").make_reference
+    members = [m for m in args.members.split(",") if m]
+    raise SystemExit(
+        make(Path(args.source), Path(args.dest), Path(args.workdir), args.cores, members)
+    )
+
+
+def _claims(args: argparse.Namespace) -> None:
+    _stage("reference").write_claims(Path(args.tables), Path(args.settings), Path(args.output))
+
+
+def _kernels(args: argparse.Namespace) -> None:
+    import json
+
+    print(json.dumps(_stage("kernels").fingerprint(), indent=1, sort_keys=True))
+
+
 def main(argv: list[str] | None = None) -> None:
+    # before any stage imports numpy or torch: every job computes with the pinned kernels
+    pin()
     parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -85,16 +112,51 @@ def main(argv: list[str] | None = None) -> None:
     rep.add_argument("--benchmarks", nargs="*", default=[])
     rep.add_argument("--markdown", required=True)
     rep.add_argument("--html", required=True)
+    rep.add_argument(
+        "--reference", default="reports/reference", help="the committed reference's folder"
+    )
     rep.set_defaults(func=_report)
 
     check = sub.add_parser(
         "reproduce", help="regenerate the metrics from scratch and compare with the reference"
     )
     check.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
-    check.add_argument("--reference", default="reports/tables")
+    check.add_argument("--reference", default="reports/reference")
     check.add_argument("--workdir", default="results/reproduce")
     check.add_argument("--cores", type=int, default=2)
+    check.add_argument(
+        "--tier",
+        choices=("auto", "same", "another"),
+        default="auto",
+        help="auto: the same-kind tier where the kernels are the reference's",
+    )
     check.set_defaults(func=_reproduce)
+
+    ref = sub.add_parser(
+        "reference",
+        help="make the committed reference: a pinned run and its perturbation ensemble",
+    )
+    ref.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
+    ref.add_argument("--dest", default="reports/reference")
+    ref.add_argument("--workdir", default="results/reference")
+    ref.add_argument("--cores", type=int, default=2)
+    ref.add_argument(
+        "--members",
+        default="native,sandybridge,nehalem",
+        help="the ensemble's kernel sets (backprop_lab.reference.ENSEMBLE), comma-separated",
+    )
+    ref.set_defaults(func=_reference)
+
+    claims = sub.add_parser("claims", help="write every claim's verdict on a folder of tables")
+    claims.add_argument("--tables", required=True)
+    claims.add_argument("--settings", required=True, help="JSON file: the report job's settings")
+    claims.add_argument("--output", required=True)
+    claims.set_defaults(func=_claims)
+
+    kern = sub.add_parser(
+        "kernels", help="print (JSON) the numerical kernels this process runs, pinned as jobs"
+    )
+    kern.set_defaults(func=_kernels)
 
     args = parser.parse_args(argv)
     # A damaged or foreign input file is the user's to fix, not a bug: one clear line

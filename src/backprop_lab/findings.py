@@ -27,7 +27,9 @@ class Claim:
 
     `statement` is the lab's claim in its words; `verdict` one of VERDICTS; `evidence` the
     sentence that shows why, its numbers already formatted; `numbers` the deciding values;
-    `scope` where it was checked, when a claim is checked more than once (say, per task).
+    `scope` where it was checked, when a claim is checked more than once (say, per task);
+    `wall_time` whether it is decided by measured times (never compared by the
+    reproduction check: another run on the same machine may decide it otherwise).
     """
 
     statement: str
@@ -35,6 +37,7 @@ class Claim:
     evidence: str
     numbers: dict[str, Any] = field(default_factory=dict)
     scope: str = ""
+    wall_time: bool = False
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -89,3 +92,14 @@ def find_twin_by(summary: pd.DataFrame, run: pd.Series, **changes: Any) -> pd.Se
                 continue
             return other
     return None
+
+
+def collect_claims(value: Any) -> list[Claim]:
+    """Every checked claim in a lab's findings context (dicts and lists walked), in order."""
+    if isinstance(value, Claim):
+        return [value]
+    if isinstance(value, dict):
+        return [c for v in value.values() for c in collect_claims(v)]
+    if isinstance(value, (list, tuple)):
+        return [c for v in value for c in collect_claims(v)]
+    return []

@@ -64,6 +64,9 @@ class Lab:
     large_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # summary tables of wall times: never compared, never byte-identical
     timing_tables: frozenset[str] = frozenset()
+    # round-off measures (table -> columns): another machine is held to their order of
+    # magnitude, not their value (backprop_lab.reference)
+    roundoff: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # keys of the lab section copied into every variant (not "changed from the baseline")
     wide: tuple[str, ...] = ()
     # more keys that never count as "changed" (for example a task with its own baseline)

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from backprop_lab import labs, ledger
 from backprop_lab.atomic import write_text_atomic
-from backprop_lab.findings import VERDICTS, Claim
+from backprop_lab.findings import VERDICTS, Claim, collect_claims
 from backprop_lab.formatting import code, md_text, num, pct
 from backprop_lab.reproduce import changed_since_reference
 from backprop_lab.tables import load_tables
@@ -45,9 +45,12 @@ def render_report(
     markdown_path: str,
     html_path: str,
     benchmarks: list[str] | None = None,
+    reference: str = "reports/reference",
 ) -> None:
     settings = json.loads(Path(settings_path).read_text())
-    context = build_context(tables, figures, Path(markdown_path).parent, settings, benchmarks or [])
+    context = build_context(
+        tables, figures, Path(markdown_path).parent, settings, benchmarks or [], Path(reference)
+    )
     md_text = render_markdown(context)
     write_text_atomic(markdown_path, md_text)
     write_text_atomic(html_path, render_html(md_text, context["title"], Path(markdown_path).parent))
@@ -59,6 +62,7 @@ def build_context(
     report_dir: Path,
     settings: dict[str, Any],
     benchmarks: list[str],
+    reference: Path = Path("reports/reference"),
 ) -> dict[str, Any]:
     """The report's context: one entry per lab the config ran, in the registry's order."""
     figures = Path(figures_dir)
@@ -91,20 +95,9 @@ def build_context(
         "labels": labels,
         "fig": lambda name: f"{rel}/{name}.png",
         "labs": sections,
-        "provenance": provenance(settings, benchmarks, Path(tables_dir)),
+        "provenance": provenance(settings, benchmarks, Path(tables_dir), reference),
         "benchmark": _benchmark_appendix(report_dir / "benchmark.md"),
     }
-
-
-def collect_claims(value: Any) -> list[Claim]:
-    """Every checked claim in a lab's context (dicts and lists walked), in order."""
-    if isinstance(value, Claim):
-        return [value]
-    if isinstance(value, dict):
-        return [c for v in value.values() for c in collect_claims(v)]
-    if isinstance(value, (list, tuple)):
-        return [c for v in value for c in collect_claims(v)]
-    return []
 
 
 def claim_counts(claims: list[Claim]) -> dict[str, int]:
@@ -213,7 +206,9 @@ def _inline_images(html: str, report_dir: Path) -> str:
 # --- provenance --------------------------------------------------------------------
 
 
-def provenance(settings: dict[str, Any], benchmarks: list[str], tables_dir: Path) -> dict[str, Any]:
+def provenance(
+    settings: dict[str, Any], benchmarks: list[str], tables_dir: Path, reference: Path
+) -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
         try:
@@ -228,7 +223,41 @@ def provenance(settings: dict[str, Any], benchmarks: list[str], tables_dir: Path
         "git": _git_state(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "jobs": _job_times(benchmarks),
-        "changes": changed_since_reference(tables_dir),
+        "changes": changed_since_reference(tables_dir, reference),
+        "reference": reference_summary(reference),
+    }
+
+
+def reference_summary(reference: Path) -> dict[str, Any] | None:
+    """Where the committed reference was made, its kernels, its ensemble, the number of
+    values per class and its fragile claims (with the ensemble's verdicts: their margin)."""
+    from backprop_lab import reference as ref
+    from backprop_lab.reproduce import kernel_summary
+
+    folder = ref.ReferenceFolder(reference)
+    recorded = folder.provenance()
+    if not recorded:
+        return None
+    claims = folder.claims()
+    fragile = [] if claims is None else claims[claims["fragile"] == "true"].to_dict("records")
+    return {
+        "made": recorded["made"],
+        "commit": recorded["commit"],
+        "cpu": recorded["kernels"].get("cpu"),
+        "kernels": kernel_summary(recorded["kernels"]),
+        "ensemble": recorded["ensemble"],
+        "classes": recorded["values_per_class"],
+        "fragile": fragile,
+        "rules": {
+            "safety": ref.SAFETY,
+            "floor64": ref.FLOOR["float64"],
+            "floor32": ref.FLOOR["float32"],
+            "t_max": ref.T_MAX,
+            "sd_ratio": ref.SD_RATIO,
+            "decades": ref.ROUNDOFF_DECADES,
+            "ceiling": ref.ROUNDOFF_CEILING,
+            "chaos_ratio": ref.CHAOS_RATIO,
+        },
     }
 
 

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent  # src/backprop_lab
 # stage -> (its module, the module of a lab it runs, files besides Python it reads)
 STAGES = {
     "train": ("backprop_lab.train", "run", ()),
-    "aggregate": ("backprop_lab.aggregate", "tables", ()),
+    # a lab's ledger (the numbers its author printed) is read by its aggregate job
+    "aggregate": ("backprop_lab.aggregate", "tables", ("ledger.yaml",)),
     "figures": ("backprop_lab.figures", "figures", ()),
     "report": ("backprop_lab.report", "findings", ("section.md.j2", "appendix.md.j2")),
 }

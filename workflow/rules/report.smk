@@ -1,6 +1,14 @@
 # Render the lab report: Markdown, and the same text as self-contained HTML.
 
 REPORT_OUTPUTS = ["reports/report.md", "reports/report.html"]
+# the committed reference (make reference): the report says where it was made and what
+# moved since; an input where it exists, so that a new reference renders again
+REFERENCE = "reports/reference"
+REFERENCE_FILES = [
+    str(p)
+    for p in sorted(Path(REFERENCE).glob("**/*"))
+    if p.is_file() and not p.name.startswith(".")
+]
 
 
 rule report:
@@ -10,6 +18,7 @@ rule report:
         tables=SUMMARY_TABLES,
         figures=FIGURES,
         benchmarks=[f"benchmarks/train/{r}.tsv" for r in EXPERIMENTS],
+        reference=REFERENCE_FILES,
     output:
         markdown=REPORT_OUTPUTS[0],
         html=REPORT_OUTPUTS[1],
@@ -21,5 +30,6 @@ rule report:
         settings=report_params(config),
     shell:
         f"{CLI} report --settings {{input.settings}} --tables reports/tables"
-        " --figures reports/figures --markdown {output.markdown} --html {output.html}"
+        f" --figures reports/figures --reference {REFERENCE}"
+        " --markdown {output.markdown} --html {output.html}"
         " --benchmarks {input.benchmarks} > {log} 2>&1"

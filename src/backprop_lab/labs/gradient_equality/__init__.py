@@ -66,6 +66,7 @@ LAB = Lab(
         "gradient_equality_curves": ("run_id", "seed", "epoch"),
         "gradient_equality_ledger": LEDGER_KEYS,
     },
+    roundoff={"gradient_equality_gradients": ("max_abs_diff", "max_rel_error")},
     wide=WIDE,
     complete=_complete,
     figures=lambda section: [

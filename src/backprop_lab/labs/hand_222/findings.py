@@ -126,7 +126,12 @@ def _engine_claim(pairs: list[dict[str, Any]]) -> Claim:
 def _sigmoid_claim(pairs: list[dict[str, Any]]) -> Claim:
     statement = "the built-in sigmoid is faster"
     if not pairs:
-        return Claim(statement, UNCHECKED, "no pair of torch runs differs only in the sigmoid")
+        return Claim(
+            statement,
+            UNCHECKED,
+            "no pair of torch runs differs only in the sigmoid",
+            wall_time=True,
+        )
     g = pairs[0]
     if g["faster"] == "builtin":
         evidence = (
@@ -139,7 +144,11 @@ def _sigmoid_claim(pairs: list[dict[str, Any]]) -> Claim:
             "(one run each; a difference this small is within the noise of a shared machine)"
         )
     return Claim(
-        statement, HOLDS if g["faster"] == "builtin" else FAILS, evidence, {"ratio": g["ratio"]}
+        statement,
+        HOLDS if g["faster"] == "builtin" else FAILS,
+        evidence,
+        {"ratio": g["ratio"]},
+        wall_time=True,
     )
 
 
