@@ -23,7 +23,14 @@ onsuccess:
     print_report_paths()
 
 
+# Every file the pipeline delivers, not the report alone: a deleted run file, table or
+# figure is brought back by the next plain run (Snakemake regenerates a missing file only
+# where a target needs it; below an up-to-date report it would not).
 rule all:
     default_target: True
     input:
         REPORT_OUTPUTS,
+        SUMMARY_TABLES,
+        LARGE_TABLES,
+        FIGURES,
+        [run_file(r) for r in EXPERIMENTS],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,36 @@ def test_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = copy_pipeline(tmp_path_factory.mktemp("pipeline"), TEST_CONFIG)
     snakemake(work, "--cores", "2")
     return work
+
+
+@pytest.fixture()
+def rerun_copy(test_run: Path, tmp_path: Path) -> Path:
+    """A copy of the finished test run, Snakemake's records included."""
+    work = tmp_path / "rerun"
+    shutil.copytree(test_run, work, symlinks=True)
+    return work
+
+
+def planned_jobs(work: Path) -> dict[str, set[str]]:
+    """rule -> outputs of the jobs `snakemake -n` would run."""
+    done = snakemake(work, "--cores", "2", "-n")
+    jobs: dict[str, set[str]] = {}
+    rule = None
+    for line in done.stdout.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):", line)
+        if match and match.group(1) == "all":  # the default target: no work of its own
+            rule = None
+        elif match:
+            rule = match.group(1)
+            jobs.setdefault(rule, set())
+        elif rule and line.strip().startswith("output:"):
+            jobs[rule] |= {o.strip() for o in line.split(":", 1)[1].split(",")}
+            rule = None
+    return jobs
+
+
+def edit_config(work: Path, change) -> None:
+    path = work / "config/config.yaml"
+    config = yaml.safe_load(path.read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))

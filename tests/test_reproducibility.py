@@ -12,7 +12,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TEST_CONFIG, copy_pipeline, distinct_runs, load_test_config, snakemake
+from conftest import (
+    ROOT,
+    TEST_CONFIG,
+    copy_pipeline,
+    distinct_runs,
+    edit_config,
+    load_test_config,
+    planned_jobs,
+    snakemake,
+)
 
 from backprop_lab.reproduce import ANOTHER, Mismatch, compare_frames, format_diff
 from backprop_lab import labs, stages
@@ -331,39 +340,6 @@ def test_compare_tolerance_depends_on_engine() -> None:
 
 
 # --- minimal regeneration ------------------------------------------------------------
-
-
-@pytest.fixture()
-def rerun_copy(test_run: Path, tmp_path: Path) -> Path:
-    """A copy of the finished test run, Snakemake's records included."""
-    work = tmp_path / "rerun"
-    shutil.copytree(test_run, work, symlinks=True)
-    return work
-
-
-def planned_jobs(work: Path) -> dict[str, set[str]]:
-    """rule -> outputs of the jobs `snakemake -n` would run."""
-    done = snakemake(work, "--cores", "2", "-n")
-    jobs: dict[str, set[str]] = {}
-    rule = None
-    for line in done.stdout.splitlines():
-        match = re.match(r"^(?:local)?rule (\w+):", line)
-        if match and match.group(1) == "all":  # the default target: no work of its own
-            rule = None
-        elif match:
-            rule = match.group(1)
-            jobs.setdefault(rule, set())
-        elif rule and line.strip().startswith("output:"):
-            jobs[rule] |= {o.strip() for o in line.split(":", 1)[1].split(",")}
-            rule = None
-    return jobs
-
-
-def edit_config(work: Path, change) -> None:
-    path = work / "config/config.yaml"
-    config = yaml.safe_load(path.read_text())
-    change(config)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def test_nothing_changed_nothing_runs(rerun_copy: Path) -> None:

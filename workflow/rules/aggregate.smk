@@ -1,6 +1,7 @@
 # Per lab: collect its run files into tidy pandas tables (CSV). Labs aggregate in parallel.
 
 SUMMARY_TABLES = [path for lab in LABS for path in summary_tables(lab)]
+LARGE_TABLES = [path for lab in LABS for path in large_tables(lab)]
 
 
 for _lab in LABS:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
@@ -76,8 +77,16 @@ def settings_file(run_id):
     return SETTINGS_FILES[run_id]
 
 
+def canonical(data):
+    """Settings as params: one text for equal settings, whatever order their keys were
+    written in (Snakemake reruns a job whose params' text changed)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
 def settings_of(wildcards):
-    return experiment(f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}")
+    return canonical(
+        experiment(f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}")
+    )
 
 
 def code(stage, lab_names):
@@ -191,11 +200,19 @@ POINTS_FILES = {
 
 
 # Rules run the package's command line with this checkout's own source (whatever the
-# caller's PYTHONPATH holds); the command holds paths only, never config text. The source
-# path is relative, like the code inputs: a moved or copied checkout reruns nothing.
+# caller's PYTHONPATH holds); the command holds paths only, never config text, and no path
+# of this machine: the source path is relative, like the code inputs, and the interpreter
+# reaches the jobs through the environment (this Snakemake's own), so that a moved or
+# copied checkout, a second venv or another spelling of the interpreter changes no job's
+# command (Snakemake reruns a job whose command changed). With `--sdm conda` it is left
+# unset: a job runs its conda environment's `python`.
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    os.environ.pop("BACKPROP_LAB_PYTHON", None)
+else:
+    os.environ["BACKPROP_LAB_PYTHON"] = sys.executable
 CLI = (
     f"PYTHONPATH={shlex.quote(os.path.relpath(SRC))} "
-    f"{shlex.quote(sys.executable)} -m backprop_lab.cli"
+    '"${{BACKPROP_LAB_PYTHON:-python}}" -m backprop_lab.cli'
 )
 # Snakemake itself exports OMP/MKL/OPENBLAS_NUM_THREADS from `threads:` to every shell
 # job; PyTorch's own thread count reads this one (backprop_lab.train)

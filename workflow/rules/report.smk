@@ -27,7 +27,7 @@ rule report:
     conda:
         "../../environment.yml"
     params:
-        settings=report_params(config),
+        settings=canonical(report_params(config)),
     shell:
         f"{CLI} report --settings {{input.settings}} --tables reports/tables"
         f" --figures reports/figures --reference {REFERENCE}"

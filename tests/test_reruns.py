@@ -1,0 +1,270 @@
+"""Reruns exactly right, through the real `snakemake` on the test config, each scenario
+from a finished run: every file a job reads is an input, every deliverable is a target,
+params are canonical, no job command holds a path of this machine, an interrupted job's
+outputs come back, and Snakemake's own report renders every caption."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, SNAKEMAKE, edit_config, load_test_config, planned_jobs, snakemake
+
+from backprop_lab import labs
+
+
+def test_a_printed_number_in_a_ledger_reruns_its_aggregate(rerun_copy: Path) -> None:
+    ledger = rerun_copy / "src/backprop_lab/labs/hand_222/ledger.yaml"
+    text = ledger.read_text()
+    assert "    printed: '0.26348'\n" in text
+    ledger.write_text(text.replace("    printed: '0.26348'\n", "    printed: '0.26349'\n", 1))
+    assert set(planned_jobs(rerun_copy)) == {"aggregate_hand_222", "figures_hand_222", "report"}
+
+
+# --- every file a job reads is an input of that job -----------------------------------
+
+AUDIT = textwrap.dedent(
+    """
+    import json, os, runpy, sys
+    reads = set()
+    def hook(event, args):
+        if event == "open" and isinstance(args[0], str):
+            mode = args[1] if isinstance(args[1], str) else "r"
+            if not any(m in mode for m in "wax+"):
+                reads.add(os.path.abspath(args[0]))
+    sys.addaudithook(hook)
+    def dump():
+        with open(os.environ["AUDIT_OUT"], "w") as handle:
+            json.dump(sorted(reads), handle)
+    import atexit
+    atexit.register(dump)
+    sys.argv = ["backprop-lab", *sys.argv[1:]]
+    runpy.run_module("backprop_lab.cli", run_name="__main__")
+    """
+)
+
+
+def _dry_run_jobs(work: Path) -> list[dict]:
+    """Every job of the whole pipeline (forced): its rule, inputs and shell command."""
+    done = snakemake(work, "--cores", "1", "-n", "-p", "--forceall")
+    jobs, job = [], None
+    for line in done.stdout.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):", line)
+        if match:
+            job = {"rule": match.group(1), "input": [], "shell": None}
+            jobs.append(job)
+        elif job and line.strip().startswith("input:"):
+            job["input"] = [p.strip() for p in line.split(":", 1)[1].split(",")]
+        elif job and job["shell"] is None and "backprop_lab.cli" in line:
+            job["shell"] = line.strip()
+    return [j for j in jobs if j["shell"]]
+
+
+def test_every_file_a_job_reads_is_an_input(rerun_copy: Path, tmp_path: Path) -> None:
+    """Run the jobs of every stage (one training per lab) with an audit hook on `open`:
+    every file of the workflow's folder a job reads is an input of that job (Python
+    source aside: a stage's imports are checked in test_lab_registry)."""
+    audit = tmp_path / "audit.py"
+    audit.write_text(AUDIT)
+    trained: set[str] = set()
+    checked = 0
+    for job in _dry_run_jobs(rerun_copy):
+        if job["rule"] == "train":
+            lab = job["input"][0].split("/")[2]
+            if lab in trained:
+                continue
+            trained.add(lab)
+        out = tmp_path / f"reads-{checked}.json"
+        command = job["shell"].replace("-m backprop_lab.cli", f"{audit}", 1)
+        env = {**os.environ, "AUDIT_OUT": str(out), "BACKPROP_LAB_PYTHON": sys.executable}
+        subprocess.run(["bash", "-c", command], cwd=rerun_copy, env=env, check=True)
+        reads = {Path(p) for p in json.loads(out.read_text())}
+        inside = {
+            p.relative_to(rerun_copy).as_posix()
+            for p in reads
+            if p.is_relative_to(rerun_copy) and p.is_file() and p.suffix not in (".py", ".pyc")
+        }
+        undeclared = inside - set(job["input"])
+        assert not undeclared, (job["rule"], sorted(undeclared))
+        checked += 1
+    assert trained == set(load_test_config()) & set(labs.REGISTRY)
+    assert checked > 10
+
+
+# --- every deliverable is a target ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "deleted, rules",
+    [
+        ("reports/figures/hand_222_seeds.png", {"figures_hand_222", "report"}),
+        (
+            "reports/tables/hand_222_summary.csv",
+            {"aggregate_hand_222", "figures_hand_222", "report"},
+        ),
+        (
+            "results/runs/hand_222/engine/numpy.json",
+            {"train", "aggregate_hand_222", "figures_hand_222", "report"},
+        ),
+    ],
+)
+def test_a_deleted_deliverable_comes_back(rerun_copy: Path, deleted: str, rules: set) -> None:
+    (rerun_copy / deleted).unlink()
+    assert set(planned_jobs(rerun_copy)) == rules
+    snakemake(rerun_copy, "--cores", "2")
+    assert (rerun_copy / deleted).exists()
+    assert planned_jobs(rerun_copy) == {}
+
+
+# --- interrupted jobs -------------------------------------------------------------------
+
+INTERRUPTED = {
+    "train": ("results/runs/hand_222/engine/numpy.json", "train"),
+    "aggregate": ("reports/tables/hand_222_summary.csv", "aggregate_hand_222"),
+    "report": ("reports/report.md", "report"),
+}
+
+
+def _slow(work: Path, stage: str) -> None:
+    """Make the stage's command sleep first, so that the signal lands while it runs."""
+    cli = work / "src/backprop_lab/cli.py"
+    text = cli.read_text()
+    marker = "    args = parser.parse_args(argv)\n"
+    assert marker in text
+    cli.write_text(
+        text.replace(
+            marker,
+            marker + f"    if args.command == {stage!r}:\n"
+            "        open('job-started', 'w').close()\n"
+            "        __import__('time').sleep(30)\n",
+        )
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+@pytest.mark.parametrize("stage", sorted(INTERRUPTED))
+def test_an_interrupted_job_comes_back(rerun_copy: Path, stage: str, sig: signal.Signals) -> None:
+    target, rule = INTERRUPTED[stage]
+    _slow(rerun_copy, stage)  # the edit reruns the stage: the job to interrupt
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    process = subprocess.Popen(
+        [SNAKEMAKE, "--cores", "1", target, "--forcerun", rule],
+        cwd=rerun_copy,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (rerun_copy / "job-started").exists():
+        assert time.monotonic() < deadline, f"the {stage} job never started"
+        assert process.poll() is None, f"snakemake ended before the {stage} job started"
+        time.sleep(0.2)
+    os.killpg(process.pid, sig)  # the whole group, as a terminal's Ctrl-C or a kill would
+    process.wait(timeout=60)
+    # the next plain run brings every output back
+    snakemake(rerun_copy, "--cores", "2", timeout=900)
+    assert (rerun_copy / target).exists()
+    assert planned_jobs(rerun_copy) == {}
+
+
+# --- canonical params, no machine paths --------------------------------------------------
+
+
+def test_the_same_settings_in_another_order_rerun_nothing(rerun_copy: Path) -> None:
+    def swap(config: dict) -> None:
+        threshold = config["gradient_equality"]["threshold"]
+        config["gradient_equality"]["threshold"] = dict(reversed(list(threshold.items())))
+        networks = config["timing"]["networks"]
+        config["timing"]["networks"] = {
+            name: dict(reversed(list(net.items()))) for name, net in networks.items()
+        }
+        config["hand_222"]["baseline"] = dict(
+            reversed(list(config["hand_222"]["baseline"].items()))
+        )
+
+    edit_config(rerun_copy, swap)
+    assert planned_jobs(rerun_copy) == {}
+
+
+def test_no_job_command_holds_a_path_of_this_machine(rerun_copy: Path) -> None:
+    for job in _dry_run_jobs(rerun_copy):
+        for path in (str(rerun_copy), str(ROOT), sys.prefix, sys.executable):
+            assert path not in job["shell"], (job["rule"], job["shell"])
+
+
+def test_another_interpreter_spelling_or_a_moved_checkout_reruns_nothing(
+    rerun_copy: Path, tmp_path: Path
+) -> None:
+    python3 = Path(sys.executable).with_name("python3")
+    assert python3.exists()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(python3), "-m", "snakemake", "--cores", "2", "-n"],
+        cwd=rerun_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Nothing to be done" in done.stdout + done.stderr, done.stdout[-2000:]
+    moved = tmp_path / "moved"
+    shutil.move(rerun_copy, moved)
+    assert planned_jobs(moved) == {}
+
+
+# --- Snakemake's own report ---------------------------------------------------------------
+
+
+def test_snakemake_report_renders_every_caption(test_run: Path, tmp_path: Path) -> None:
+    work = tmp_path / "report"
+    shutil.copytree(test_run, work, symlinks=True)
+    done = snakemake(work, "--report", "snakemake-report.html")
+    html = (work / "snakemake-report.html").read_text(errors="replace")
+    assert "ERROR/" not in done.stdout + done.stderr
+    assert "ERROR/" not in html and "System Message" not in html
+    assert "weight&#x27;s magnitude" in html or "weight's magnitude" in html
+
+
+# --- the README's commands, as written --------------------------------------------------
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's "Using it day to day" block, comments stripped."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Using it day to day", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        command = line.split("#", 1)[0].strip()
+        if command.startswith("snakemake"):
+            commands.append(command)
+    return commands
+
+
+def test_the_readme_commands_run_as_written(rerun_copy: Path) -> None:
+    """Each command of the README's day-to-day block, run as written in a finished run of
+    the test config (its `.test` folder holds the same small config)."""
+    (rerun_copy / ".test/config").mkdir(parents=True)
+    shutil.copy(ROOT / ".test/config/config.yaml", rerun_copy / ".test/config/config.yaml")
+    commands = readme_commands()
+    assert len(commands) >= 5
+    for command in commands:
+        args = command.split()[1:]
+        done = snakemake(rerun_copy, *args, timeout=900)
+        output = done.stdout + done.stderr
+        if "--forcerun" in args:  # one variant again: exactly one job
+            assert re.search(r"^train\s+1$", output, re.MULTILINE), output[-3000:]
+            assert re.search(r"^total\s+1$", output, re.MULTILINE), output[-3000:]
+    config = yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
+    assert config == load_test_config()
