@@ -62,7 +62,14 @@ def _reference(args: argparse.Namespace) -> None:
     make = _stage("reference").make_reference
     members = [m for m in args.members.split(",") if m]
     raise SystemExit(
-        make(Path(args.source), Path(args.dest), Path(args.workdir), args.cores, members)
+        make(
+            Path(args.source),
+            Path(args.dest),
+            Path(args.workdir),
+            args.cores,
+            members,
+            args.resume,
+        )
     )
 
 
@@ -144,6 +151,11 @@ def main(argv: list[str] | None = None) -> None:
         "--members",
         default="native,sandybridge,nehalem",
         help="the ensemble's kernel sets (backprop_lab.reference.ENSEMBLE), comma-separated",
+    )
+    ref.add_argument(
+        "--resume",
+        action="store_true",
+        help="take the runs that already finished in --workdir (after an interruption)",
     )
     ref.set_defaults(func=_reference)
 

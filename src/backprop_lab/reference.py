@@ -20,9 +20,10 @@ variable's spread as its tolerance, check):
   seeds' means at most `T_MAX` and the ratio of their standard deviations at most
   `SD_RATIO` (about p = 0.01 each for 5 seeds against 5).
 - `roundoff`: a round-off measure (the lab declares them: gradient-check errors, the
-  difference of two engines' runs): within `ROUNDOFF_DECADES` orders of magnitude while
-  both values are below `ROUNDOFF_CEILING` (above it, as `stable`); its pass/fail against
-  a threshold is `exact`.
+  difference of two engines' runs): equal when both values are at round-off level
+  (`ROUNDOFF_LEVEL` of their dtype: two engines that happen to round alike give 0, others
+  a few ulps); else within `ROUNDOFF_DECADES` orders of magnitude while both are below
+  `ROUNDOFF_CEILING` (above it, as `stable`). Its pass/fail against a threshold is `exact`.
 - `fragile`: a text value (a verdict, a stop reason) that the ensemble itself changed: a
   finding too fragile to state on another machine, listed in the reference.
 
@@ -32,7 +33,6 @@ Units: spreads and tolerances are in the value's own unit (absolute).
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import importlib
 import json
 import math
@@ -82,6 +82,9 @@ T_MAX = 4.6
 SD_RATIO = 5.0
 ROUNDOFF_DECADES = 1.5
 ROUNDOFF_CEILING = 1e-4
+# a round-off measure this small is at round-off level: some thousand ulps of 1 in its
+# dtype (float64: 4,500; float32: 840)
+ROUNDOFF_LEVEL = {"float64": 1e-12, "float32": 1e-4}
 # round-off measures smaller than this are all "zero" (below float64 resolution at 1)
 ROUNDOFF_ZERO = 1e-18
 # the key columns that are draws of one distribution (seeds), not different values
@@ -233,6 +236,8 @@ def stable_close(expected: float, got: float, spread: float, dtype: str) -> bool
 
 
 def roundoff_close(expected: float, got: float, spread: float, dtype: str) -> bool:
+    if max(abs(expected), abs(got)) <= ROUNDOFF_LEVEL[dtype]:
+        return True
     if max(abs(expected), abs(got)) > ROUNDOFF_CEILING:
         return stable_close(expected, got, spread, dtype)
     e, g = max(abs(expected), ROUNDOFF_ZERO), max(abs(got), ROUNDOFF_ZERO)
@@ -383,6 +388,7 @@ def regenerate(
     from backprop_lab.reproduce import _run_streaming
     from backprop_lab.workspace import copy_pipeline
 
+    workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     copy_pipeline(source, workdir)
@@ -390,16 +396,25 @@ def regenerate(
     command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "tables"]
     if _run_streaming(command, workdir, workdir / "snakemake.log", environ) != 0:
         return None
+    return read_run(workdir, env)
+
+
+# written last into a run's folder: the run reached its tables, kernels and claims
+RUN_DONE = "run-done.json"
+
+
+def read_run(workdir: Path, env: dict[str, str] | None = None) -> Run:
+    """What a finished run in `workdir` made: its tables, its jobs' kernels and its claims
+    (both computed here, with the run's own code and environment)."""
+    workdir = workdir.resolve()
+    environ = {**os.environ, **(env or {}), "PYTHONPATH": str(workdir / "src")}
     cli = [sys.executable, "-m", "backprop_lab.cli"]
-    job_env = {**environ, "PYTHONPATH": str(workdir / "src")}
     kernels = json.loads(
         subprocess.run(
-            [*cli, "kernels"], cwd=workdir, env=job_env, capture_output=True, text=True, check=True
+            [*cli, "kernels"], cwd=workdir, env=environ, capture_output=True, text=True, check=True
         ).stdout
     )
-    settings = sorted(
-        glob.glob(str(workdir / "results/settings/report.*.json")), key=os.path.getmtime
-    )
+    settings = sorted((workdir / "results/settings").glob("report.*.json"), key=os.path.getmtime)
     claims = None
     if settings:
         subprocess.run(
@@ -409,24 +424,46 @@ def regenerate(
                 "--tables",
                 "reports/tables",
                 "--settings",
-                settings[-1],
+                str(settings[-1]),
                 "--output",
                 "claims.csv",
             ],
             cwd=workdir,
-            env=job_env,
+            env=environ,
             check=True,
         )
         claims = read_claims(workdir / "claims.csv")
+    (workdir / RUN_DONE).write_text(json.dumps({"kernels": kernels, "env": env or {}}) + "\n")
     return Run(workdir, workdir / "reports" / "tables", kernels, claims)
+
+
+def finished_run(workdir: Path, env: dict[str, str] | None) -> Run | None:
+    """The run already in `workdir`, if it finished with this environment (a `make
+    reference` that was interrupted goes on from there)."""
+    marker = workdir / RUN_DONE
+    if not marker.exists():
+        return None
+    done = json.loads(marker.read_text())
+    if done["env"] != (env or {}):
+        return None
+    return Run(
+        workdir,
+        workdir / "reports" / "tables",
+        done["kernels"],
+        read_claims(workdir / "claims.csv"),
+    )
 
 
 # --- making the reference ----------------------------------------------------------------
 
 
-def make_reference(source: Path, dest: Path, workdir: Path, cores: int, members: list[str]) -> int:
+def make_reference(
+    source: Path, dest: Path, workdir: Path, cores: int, members: list[str], resume: bool = False
+) -> int:
     """Regenerate the metrics pinned, then under each ensemble member's kernels; classify
-    every value; write the reference folder `dest` (replaced whole, only when all ran)."""
+    every value; write the reference folder `dest` (replaced whole, only when all ran).
+    With `resume`, a run that already finished in `workdir` with the same environment is
+    taken as it is (the source must not have changed since)."""
     from backprop_lab.kernels import kind_differences
     from backprop_lab.labs import labs as registry
     from backprop_lab.reproduce import metric_tables
@@ -437,7 +474,8 @@ def make_reference(source: Path, dest: Path, workdir: Path, cores: int, members:
     runs: dict[str, Run] = {}
     for name, env in {"pinned": {}, **{m: ENSEMBLE[m] for m in members}}.items():
         print(f"Reference: the run '{name}' ({env or 'the pinned kernels'}) ...", flush=True)
-        run = regenerate(source, workdir / name, cores, env)
+        run = finished_run(workdir / name, env) if resume else None
+        run = run or regenerate(source, workdir / name, cores, env)
         if run is None:
             print(f"FAILED: the run '{name}' did not reach the tables; see {workdir / name}")
             return 2
