@@ -101,3 +101,24 @@ def edit_config(work: Path, change) -> None:
     config = yaml.safe_load(path.read_text())
     change(config)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+# a kernel set that is neither the pinned one nor an ensemble member of the test reference
+ANOTHER_CPU = {
+    "OPENBLAS_CORETYPE": "Nehalem",
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+    "MKL_CBWR": "SSE4_2",
+}
+
+
+@pytest.fixture(scope="session")
+def test_reference(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> Path:
+    """The test config's reference, made as `make reference` makes the committed one: a
+    pinned run and an ensemble of two other kernel sets."""
+    from backprop_lab.reference import make_reference
+
+    dest = tmp_path_factory.mktemp("reference") / "reference"
+    runs = tmp_path_factory.mktemp("reference-runs")
+    assert make_reference(test_run, dest, runs, 2, ["native", "sandybridge"]) == 0
+    return dest

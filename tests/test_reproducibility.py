@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import (
+    ANOTHER_CPU,
     ROOT,
     TEST_CONFIG,
     copy_pipeline,
@@ -53,27 +54,6 @@ def reproduce(
         check=False,
         env={**os.environ, "PYTHONPATH": str(work / "src"), **(env or {})},
     )
-
-
-# a kernel set that is neither the pinned one nor an ensemble member of the test reference
-ANOTHER_CPU = {
-    "OPENBLAS_CORETYPE": "Nehalem",
-    "ATEN_CPU_CAPABILITY": "default",
-    "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-    "MKL_CBWR": "SSE4_2",
-}
-
-
-@pytest.fixture(scope="session")
-def test_reference(tmp_path_factory: pytest.TempPathFactory, test_run: Path) -> Path:
-    """The test config's reference, made as `make reference` makes the committed one: a
-    pinned run and an ensemble of two other kernel sets."""
-    from backprop_lab.reference import make_reference
-
-    dest = tmp_path_factory.mktemp("reference") / "reference"
-    runs = tmp_path_factory.mktemp("reference-runs")
-    assert make_reference(test_run, dest, runs, 2, ["native", "sandybridge"]) == 0
-    return dest
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +246,7 @@ def test_a_moved_finding_threshold_fails_in_both_tiers(
             "backprop_lab.cli",
             "claims",
             "--tables",
-            str(test_reference / "tables"),
+            str(test_run / "reports/tables"),  # the reference's values, and wall times
             "--settings",
             str(settings),
             "--output",

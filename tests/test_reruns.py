@@ -268,3 +268,45 @@ def test_the_readme_commands_run_as_written(rerun_copy: Path) -> None:
             assert re.search(r"^total\s+1$", output, re.MULTILINE), output[-3000:]
     config = yaml.safe_load((rerun_copy / "config/config.yaml").read_text())
     assert config == load_test_config()
+
+
+# --- the committed reference in the report -----------------------------------------------
+
+
+def test_the_report_says_where_the_reference_was_made(
+    rerun_copy: Path, test_reference: Path
+) -> None:
+    from backprop_lab.reference import ReferenceFolder
+
+    shutil.copytree(test_reference, rerun_copy / "reports/reference")
+    # the reference is an input of the report alone
+    assert set(planned_jobs(rerun_copy)) == {"report"}
+    snakemake(rerun_copy, "--cores", "2")
+    text = (rerun_copy / "reports/report.md").read_text()
+    recorded = ReferenceFolder(test_reference).provenance()
+    assert "### The committed reference" in text
+    for cls, count in recorded["values_per_class"].items():
+        assert f"| {cls} | {count} |" in text
+    assert recorded["kernels"]["cpu"] in text
+    assert "within its tolerance of the committed reference" in text
+    assert "(tier: same kind" in text
+
+
+def test_a_killed_runs_lock_is_removed_unless_a_run_is_live(tmp_path: Path) -> None:
+    from backprop_lab.workspace import remove_stale_locks
+
+    locks = tmp_path / ".snakemake/locks"
+    locks.mkdir(parents=True)
+    (locks / "0.output.lock").write_text("x")
+    live = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "snakemake"], cwd=tmp_path
+    )
+    try:
+        time.sleep(0.5)
+        assert remove_stale_locks(tmp_path) == []
+        assert (locks / "0.output.lock").exists()
+    finally:
+        live.kill()
+        live.wait()
+    assert remove_stale_locks(tmp_path) == [locks / "0.output.lock"]
+    assert not list(locks.iterdir())

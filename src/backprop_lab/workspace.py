@@ -21,3 +21,35 @@ def copy_pipeline(source: Path, dest: Path) -> Path:
         elif path.exists():
             shutil.copy2(path, dest / name)
     return dest
+
+
+def remove_stale_locks(workdir: Path, me: int | None = None) -> list[Path]:
+    """Remove Snakemake's locks (`.snakemake/locks/`) that a killed run left behind.
+
+    A run killed with SIGKILL (or a power loss) cannot remove its lock, and the next plain
+    run would stop with "Directory cannot be locked". The locks are removed only when no
+    Snakemake process runs in `workdir` besides this one (`me`, a Snakemake parsing the
+    Snakefile) and its parents: a live run keeps its locks, so two runs never write the
+    same files at once. Returns the lock files removed.
+    """
+    import os
+
+    locks = workdir / ".snakemake" / "locks"
+    files = sorted(p for p in locks.glob("*") if p.is_file()) if locks.is_dir() else []
+    if not files:
+        return []
+    import psutil
+
+    me = os.getpid() if me is None else me
+    mine = {me} | {p.pid for p in psutil.Process(me).parents()}
+    here = workdir.resolve()
+    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        if process.info["pid"] in mine:
+            continue
+        command = " ".join(process.info["cmdline"] or [])
+        cwd = process.info["cwd"]
+        if "snakemake" in command and cwd and Path(cwd).resolve() == here:
+            return []  # a live run: its locks are real
+    for path in files:
+        path.unlink(missing_ok=True)
+    return files

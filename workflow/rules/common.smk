@@ -15,6 +15,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
 from backprop_lab import labs, stages  # noqa: E402
+from backprop_lab.workspace import remove_stale_locks  # noqa: E402
 from backprop_lab.configuration import (  # noqa: E402
     ConfigError,
     expand_variants,
@@ -23,6 +24,14 @@ from backprop_lab.configuration import (  # noqa: E402
     type_overrides,
     validate_config,
 )
+
+# a run killed with SIGKILL leaves its lock: removed when no other Snakemake runs here, so
+# that the next plain run goes on (a live run's lock is kept)
+if remove_stale_locks(Path.cwd()):
+    print(
+        "backprop-lab: removed the lock a killed run left (no other run here)",
+        file=sys.stderr,
+    )
 
 # nested `--config` values reach the config as text: give them their YAML types
 type_overrides(config, workflow.config_settings.overwrite_config)
