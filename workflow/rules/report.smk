@@ -19,6 +19,8 @@ rule report:
         figures=FIGURES,
         benchmarks=[f"benchmarks/train/{r}.tsv" for r in EXPERIMENTS],
         reference=REFERENCE_FILES,
+        # `make bench`'s results: an appendix of the report where they exist
+        benchmark=[p for p in ["reports/benchmark.md"] if Path(p).exists()],
     output:
         markdown=REPORT_OUTPUTS[0],
         html=REPORT_OUTPUTS[1],
