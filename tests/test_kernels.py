@@ -87,3 +87,18 @@ def test_a_job_process_runs_the_pinned_kernels() -> None:
         "torch_capability: AVX2 -> DEFAULT",
     ]
     assert kernels.same_kind(pinned, _kernels({}))
+
+
+def test_the_check_and_the_reference_leave_the_kernels_to_their_jobs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`reproduce` and `reference` only start pipelines: pinning their own process would
+    hand the pins to every job, an ensemble member's included."""
+    from backprop_lab import cli
+
+    for name in kernels.VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(kernels.SWITCH, raising=False)
+    with pytest.raises(SystemExit, match="unknown ensemble member"):
+        cli.main(["reference", "--members", "no-such-member"])
+    assert not [name for name in kernels.VARIABLES if name in os.environ]
