@@ -17,6 +17,10 @@ from types import ModuleType
 from backprop_lab.kernels import pin
 
 
+# commands that run pipelines rather than compute
+ORCHESTRATION = ("reproduce", "reference")
+
+
 def _stage(module: str) -> ModuleType:
     """The module of a stage, imported only when its command runs. By name, so that a
     stage's derived code inputs (backprop_lab.stages) do not include every other stage."""
@@ -84,8 +88,6 @@ def _kernels(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    # before any stage imports numpy or torch: every job computes with the pinned kernels
-    pin()
     parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -171,6 +173,11 @@ def main(argv: list[str] | None = None) -> None:
     kern.set_defaults(func=_kernels)
 
     args = parser.parse_args(argv)
+    # before any stage imports numpy or torch: every job computes with the pinned kernels;
+    # the check and the reference only start pipelines, whose jobs pin themselves (and an
+    # ensemble member's kernels must not inherit the pins)
+    if args.command not in ORCHESTRATION:
+        pin()
     # A damaged or foreign input file is the user's to fix, not a bug: one clear line
     # naming the file (it lands in the job's log, which Snakemake prints), no traceback.
     from backprop_lab.runio import RunFileError
