@@ -87,6 +87,13 @@ def _kernels(args: argparse.Namespace) -> None:
     print(json.dumps(_stage("kernels").fingerprint(), indent=1, sort_keys=True))
 
 
+def _pipeline_copy(parser: argparse.ArgumentParser, workdir: str) -> None:
+    """The options of a command that runs a copy of the pipeline from scratch."""
+    parser.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
+    parser.add_argument("--workdir", default=workdir, help="where the copy runs (emptied first)")
+    parser.add_argument("--cores", type=int, default=2)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,10 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     check = sub.add_parser(
         "reproduce", help="regenerate the metrics from scratch and compare with the reference"
     )
-    check.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
+    _pipeline_copy(check, "results/reproduce")
     check.add_argument("--reference", default="reports/reference")
-    check.add_argument("--workdir", default="results/reproduce")
-    check.add_argument("--cores", type=int, default=2)
     check.add_argument(
         "--tier",
         choices=("auto", "same", "another"),
@@ -145,10 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         "reference",
         help="make the committed reference: a pinned run and its perturbation ensemble",
     )
-    ref.add_argument("--source", default=".", help="the pipeline to copy (Snakefile's folder)")
+    _pipeline_copy(ref, "results/reference")
     ref.add_argument("--dest", default="reports/reference")
-    ref.add_argument("--workdir", default="results/reference")
-    ref.add_argument("--cores", type=int, default=2)
     ref.add_argument(
         "--members",
         default="native,sandybridge,nehalem",

@@ -158,16 +158,12 @@ def _judge(expected: Any, got: Any, cls: str, spread: float, dtype: str) -> str 
     """The another-kind tier's verdict on one value of class `cls`."""
     from backprop_lab import reference as ref
 
-    if _missing(expected) and _missing(got):
-        return None
-    if _missing(expected) != _missing(got) or cls == ref.FRAGILE:
+    if cls == ref.FRAGILE:
         return None if str(expected) == str(got) else "value"
-    try:
-        e, g = float(expected), float(got)
-    except (TypeError, ValueError):
-        return None if str(expected) == str(got) else "value"
-    if math.isinf(e) or math.isinf(g):
-        return None if e == g else "value"
+    pair = _as_numbers(expected, got)
+    if not isinstance(pair, tuple):
+        return pair
+    e, g = pair
     if cls == ref.ROUNDOFF:
         return None if ref.roundoff_close(e, g, spread, dtype) else "order of magnitude"
     return None if ref.stable_close(e, g, spread, dtype) else "beyond tolerance"
@@ -207,7 +203,9 @@ def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _differs(expected: Any, got: Any, tolerance: Tolerance) -> str | None:
+def _as_numbers(expected: Any, got: Any) -> tuple[float, float] | str | None:
+    """Two values as finite numbers to compare, or already the verdict where they are not
+    (None: equal; "value": they differ): missing, text or infinite."""
     if _missing(expected) and _missing(got):
         return None
     if _missing(expected) != _missing(got):
@@ -218,7 +216,14 @@ def _differs(expected: Any, got: Any, tolerance: Tolerance) -> str | None:
         return None if str(expected) == str(got) else "value"
     if math.isinf(e) or math.isinf(g):
         return None if e == g else "value"
-    return None if tolerance.close(e, g) else "value"
+    return e, g
+
+
+def _differs(expected: Any, got: Any, tolerance: Tolerance) -> str | None:
+    pair = _as_numbers(expected, got)
+    if not isinstance(pair, tuple):
+        return pair
+    return None if tolerance.close(*pair) else "value"
 
 
 def metric_tables() -> list[str]:
