@@ -65,6 +65,7 @@ ENSEMBLE: dict[str, dict[str, str]] = {
     },
     # SSE only in the BLAS, AVX2 numpy, scalar ATen
     "nehalem": {
+        "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
         "OPENBLAS_CORETYPE": "Nehalem",
         "ATEN_CPU_CAPABILITY": "default",
         "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
@@ -178,7 +179,9 @@ def classify(
                 continue
             spread = float(deviation.loc[row_ids].max())
             draws = rows[column].astype(float)
-            sd = float(draws.std(ddof=1)) if n >= 3 and draws.notna().all() else math.nan
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's huge values
+                finite = n >= 3 and bool(np.isfinite(draws).all())
+                sd = float(draws.std(ddof=1)) if finite else math.nan
             if column in roundoff:
                 cls = ROUNDOFF
             elif spread == 0:
