@@ -240,6 +240,7 @@ def reference_summary(reference: Path) -> dict[str, Any] | None:
         return None
     claims = folder.claims()
     fragile = [] if claims is None else claims[claims["fragile"] == "true"].to_dict("records")
+    classes = folder.classes()
     return {
         "made": recorded["made"],
         "commit": recorded["commit"],
@@ -248,6 +249,12 @@ def reference_summary(reference: Path) -> dict[str, Any] | None:
         "ensemble": recorded["ensemble"],
         "classes": recorded["values_per_class"],
         "fragile": fragile,
+        # the values the ensemble itself changed (text: verdicts, stop reasons)
+        "fragile_values": [
+            {"table": t, "where": g, "column": c}
+            for (t, g, c), (k, _) in classes.items()
+            if k == ref.FRAGILE
+        ],
         "rules": {
             "safety": ref.SAFETY,
             "floor64": ref.FLOOR["float64"],
@@ -256,6 +263,8 @@ def reference_summary(reference: Path) -> dict[str, Any] | None:
             "sd_ratio": ref.SD_RATIO,
             "decades": ref.ROUNDOFF_DECADES,
             "ceiling": ref.ROUNDOFF_CEILING,
+            "level64": ref.ROUNDOFF_LEVEL["float64"],
+            "level32": ref.ROUNDOFF_LEVEL["float32"],
             "chaos_ratio": ref.CHAOS_RATIO,
         },
     }
