@@ -53,3 +53,22 @@ def remove_stale_locks(workdir: Path, me: int | None = None) -> list[Path]:
     for path in files:
         path.unlink(missing_ok=True)
     return files
+
+
+# the variable through which jobs learn which interpreter runs them
+INTERPRETER = "BACKPROP_LAB_PYTHON"
+
+
+def export_interpreter(under_conda: bool) -> None:
+    """Give the jobs this interpreter through the environment (`$BACKPROP_LAB_PYTHON`),
+    not in their commands: a command that holds a path of this machine changes with a moved
+    checkout, a second venv or another spelling of the interpreter, and Snakemake reruns
+    every job whose command changed. Under `--sdm conda` the variable is unset, so that a
+    job runs its own environment's `python`."""
+    import os
+    import sys
+
+    if under_conda:
+        os.environ.pop(INTERPRETER, None)
+    else:
+        os.environ[INTERPRETER] = sys.executable

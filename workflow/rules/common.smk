@@ -15,7 +15,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
 from backprop_lab import labs, stages  # noqa: E402
-from backprop_lab.workspace import remove_stale_locks  # noqa: E402
+from backprop_lab.workspace import export_interpreter, remove_stale_locks  # noqa: E402
 from backprop_lab.configuration import (  # noqa: E402
     ConfigError,
     expand_variants,
@@ -215,10 +215,9 @@ POINTS_FILES = {
 # copied checkout, a second venv or another spelling of the interpreter changes no job's
 # command (Snakemake reruns a job whose command changed). With `--sdm conda` it is left
 # unset: a job runs its conda environment's `python`.
-if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-    os.environ.pop("BACKPROP_LAB_PYTHON", None)
-else:
-    os.environ["BACKPROP_LAB_PYTHON"] = sys.executable
+export_interpreter(
+    DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+)
 CLI = (
     f"PYTHONPATH={shlex.quote(os.path.relpath(SRC))} "
     '"${{BACKPROP_LAB_PYTHON:-python}}" -m backprop_lab.cli'
