@@ -1,8 +1,11 @@
 """The reproduction check: regenerate the metrics from scratch, compare with the reference.
 
 The same comparison gives the report's "changed since the committed reference" list.
-Rows are matched by their key columns (each lab's `table_keys`); numbers are compared within
-a tolerance that depends on the engine that produced them; wall times never.
+Rows are matched by their key columns (each lab's `table_keys`); wall times are never
+compared. Two tiers, chosen by the kernels the reference records (backprop_lab.kernels):
+the same kind compares every number within a bit-level tolerance that depends on the engine
+that produced it; another kind judges each value by its class (backprop_lab.reference).
+Claims' verdicts are compared in both.
 """
 
 from __future__ import annotations
