@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     ref.add_argument("--dest", default="reports/reference")
     ref.add_argument(
         "--members",
-        default="native,sandybridge,nehalem",
+        default="native,sandybridge,mixed,nehalem",
         help="the ensemble's kernel sets (backprop_lab.reference.ENSEMBLE), comma-separated",
     )
     ref.add_argument(
