@@ -115,3 +115,16 @@ def test_config_readme_is_current() -> None:
     assert "| `hand_222.weights` |" in text and "| `loss_gradient` |" in text
     # every key has a description (no empty last column)
     assert not re.findall(r"\|\s*\|\s*$", text, re.MULTILINE)
+
+
+def test_no_core_function_exceeds_sixty_lines() -> None:
+    """The core stays small pieces: a function over 60 lines (its docstring included) is
+    named here with its file and length."""
+    long = []
+    for path in sorted((ROOT / "src" / "backprop_lab" / "core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    long.append(f"{path.name}:{node.name} ({length} lines)")
+    assert not long, long

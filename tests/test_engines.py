@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_lab.core.network import NetSpec, flatten_params, init_params, param_names
+from backprop_lab.core.training import apply_update
 from backprop_lab.core.numpy_engine import NumpyEngine
 from backprop_lab.core.torch_engine import TorchEngine
 from backprop_lab.core.training import train_gd, train_sgd
@@ -136,7 +137,7 @@ def test_update_uses_each_replicas_own_step():
     engine = NumpyEngine(spec, lab_params(spec, S=2))
     x, y = lab_data(2)
     _, grads, _ = engine.loss_and_grads(x, y)
-    engine.update(grads, np.array([0.0, 2.0]))
+    apply_update(engine, grads, np.array([0.0, 2.0]))
     flat = flatten_params(engine.get_params())
     assert flat[0].tolist() == LAB_WEIGHTS
     np.testing.assert_allclose(flat[1], LAB_WEIGHTS - 2.0 * flatten_params(grads)[1])
@@ -189,7 +190,7 @@ def test_sgd_epoch_is_per_sample_loss_and_grads_then_update():
     total = np.zeros(2)
     for n in range(X.shape[1]):
         loss, grads, _ = slow.loss_and_grads(X[:, n : n + 1], Y[:, n : n + 1])
-        slow.update(grads, lr)
+        apply_update(slow, grads, lr)
         total += loss
     np.testing.assert_allclose(epoch_loss, total, rtol=1e-14)
     np.testing.assert_allclose(

@@ -46,6 +46,7 @@ from backprop_lab.core.functions import LOSSES, PROBABILITY_LOSSES  # noqa: E402
 from backprop_lab.core.network import NetSpec, flatten_params, init_params  # noqa: E402
 from backprop_lab.core.numpy_engine import NumpyEngine  # noqa: E402
 from backprop_lab.core.torch_engine import TorchEngine  # noqa: E402
+from backprop_lab.core.training import apply_update  # noqa: E402
 
 
 def _output(loss: str) -> tuple[str, int]:
@@ -76,7 +77,7 @@ def test_the_fast_sgd_loop_equals_the_slow_path_and_pytorch(act: str, loss: str)
     slow = NumpyEngine(spec, params)
     for n in range(X.shape[1]):
         _, grads, _ = slow.loss_and_grads(X[:, n : n + 1], Y[:, n : n + 1])
-        slow.update(grads, lr)
+        apply_update(slow, grads, lr)
     twin = TorchEngine(spec, params)
     twin.sgd_epoch(X, Y, lr)
     a, b, c = (flatten_params(e.get_params()) for e in (fast, slow, twin))

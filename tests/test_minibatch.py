@@ -12,7 +12,7 @@ from backprop_lab.core.features import FEATURES, feature_columns
 from backprop_lab.core.network import NetSpec, init_params
 from backprop_lab.core.numpy_engine import NumpyEngine
 from backprop_lab.core.torch_engine import TorchEngine
-from backprop_lab.core.training import penalty_of, train_minibatch
+from backprop_lab.core.training import apply_update, penalty_of, train_minibatch
 
 SPEC = NetSpec((2, 5, 1), ("tanh", "tanh"), True, "half_mse")
 
@@ -35,7 +35,7 @@ def test_batch_size_n_for_one_epoch_is_one_step_of_full_batch_gradient_descent()
     train_minibatch(engine, X, Y, 0.3, 1, batch_size=len(X[0]))
     reference = NumpyEngine(spec, _params(spec))
     _, grads, _ = reference.loss_and_grads(X, Y)
-    reference.update(grads, np.full(2, 0.3))
+    apply_update(reference, grads, np.full(2, 0.3))
     for (W, b), (Wr, br) in zip(engine.get_params(), reference.get_params()):
         np.testing.assert_array_equal(W, Wr)
         np.testing.assert_array_equal(b, br)

@@ -179,6 +179,64 @@ def test_record_every_keeps_first_every_kth_and_last_epoch():
     assert run["seconds_per_step"] == pytest.approx(run["seconds"] / (23 * 20))
 
 
+@pytest.mark.parametrize("engine_cls", ENGINES)
+def test_the_fused_per_sample_path_equals_the_general_loop(engine_cls):
+    """Mutant: the fused epoch skipping a sample, or the general loop stepping twice. Plain
+    per-sample SGD, shuffled, takes the engine's fused epoch; with ``fused=False`` the same
+    run takes the one general loop: they agree to round-off, stopping rule included."""
+    spec = sgd_spec()
+    X, Y = toy(3)
+    params = init_params(spec, NORMAL, [0, 1, 2])
+    common = dict(shuffle_seeds=[[0, 1], [1, 1], [2, 1]], stop="plateau")
+    fast = train_sgd(engine_cls(spec, params), X, Y, 0.1, 40, 1e-4, **common)
+    slow = train_sgd(engine_cls(spec, params), X, Y, 0.1, 40, 1e-4, fused=False, **common)
+    assert fast["epochs_run"] == slow["epochs_run"]
+    assert fast["stop_reason"] == slow["stop_reason"]
+    np.testing.assert_allclose(fast["final_weights"], slow["final_weights"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast["final_loss"], slow["final_loss"], rtol=1e-12)
+    assert np.abs(np.subtract(fast["final_weights"], flatten_params(params))).max() > 1e-2
+
+
+@pytest.mark.parametrize("rule", ["momentum", "nesterov", "adam"])
+def test_every_update_rule_trains_through_the_one_loop_on_both_engines(rule):
+    """Mutant: an engine-specific update, or the loop dropping the rule's state between
+    steps (momentum would then be plain SGD). The numpy and torch engines take the same
+    rule through the same loop and agree; the rule's run differs from plain SGD's."""
+    spec = sgd_spec("tanh")
+    X, Y = toy(2)
+    params = init_params(spec, NORMAL, [0, 1])
+    runs = {
+        cls.name: train_sgd(cls(spec, params), X, Y, 0.05, 15, None, rule=rule, batch_size=4)
+        for cls in ENGINES
+    }
+    plain = train_sgd(NumpyEngine(spec, params), X, Y, 0.05, 15, None, batch_size=4)
+    a, b = (np.array(runs[name]["final_weights"]) for name in ("numpy", "torch"))
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+    assert np.abs(a - np.array(plain["final_weights"])).max() > 1e-3
+
+
+def test_a_schedule_sets_each_steps_rate():
+    """Mutant: the schedule counted in epochs instead of steps, or from 1. Linear decay
+    (micrograd's) over full-batch rounds: round k steps by lr·(1 − 0.9·k/K), k from 0,
+    which a constant-step run reproduces one round at a time."""
+    spec, params, x, y = lab()
+    decayed = train_gd(NumpyEngine(spec, params), x, y, 2.0, 5, [], schedule="linear")
+    engine = NumpyEngine(spec, params)
+    for k in range(5):
+        train_gd(engine, x, y, 2.0 * (1.0 - 0.9 * k / 5), 1, [])
+    assert decayed["weights"][0][-1] == flatten_params(engine.get_params())[0].tolist()
+
+
+def test_unknown_procedure_choices_name_the_bad_value():
+    spec, params, x, y = lab()
+    with pytest.raises(ValueError, match="'rmsprop'"):
+        train_gd(NumpyEngine(spec, params), x, y, 1.0, 3, [], rule="rmsprop")
+    with pytest.raises(ValueError, match="'cosine'"):
+        train_gd(NumpyEngine(spec, params), x, y, 1.0, 3, [], schedule="cosine")
+    with pytest.raises(ValueError, match="'beta'"):
+        train_gd(NumpyEngine(spec, params), x, y, 1.0, 3, [], rule="adam", rule_options={"beta": 1})
+
+
 def test_numpy_modules_never_import_torch_pandas_or_matplotlib():
     code = (
         "import backprop_lab.core.numpy_engine, backprop_lab.core.training, "

@@ -29,6 +29,7 @@ import yaml
 from backprop_lab import kernels
 from backprop_lab.core.engines import make_engine
 from backprop_lab.core.network import NetSpec, init_params
+from backprop_lab.core.training import apply_update
 from backprop_lab.workspace import copy_pipeline
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -275,7 +276,7 @@ def engine_times(repeats: int = 15) -> dict[str, Any]:
         def run() -> None:
             for _ in range(rounds):
                 _, grads, _ = engine.loss_and_grads(x, y)
-                engine.update(grads, step)
+                apply_update(engine, grads, step)
 
         return run
 
@@ -302,6 +303,7 @@ if sys.argv[1] == "pinned":
 from backprop_lab import kernels
 from backprop_lab.core.engines import make_engine
 from backprop_lab.core.network import NetSpec, init_params
+from backprop_lab.core.training import apply_update
 spec = NetSpec((2, 256, 64, 1), ("sigmoid", "sigmoid", "identity"), True, "mse")
 rng = np.random.default_rng(0)
 X, Y = rng.uniform(0, 1, (1, 100, 2)), rng.uniform(0, 1, (1, 100, 1))

@@ -4,6 +4,11 @@ Every array carries a leading replica axis S; activations work elementwise and l
 return one scalar per replica, shape (S,). Formula strings are plain Unicode for the
 report: activation formulas use the placeholders ``{z}`` and ``{a}``, loss gradient
 formulas give ∂L/∂o_i with ``{o}`` and ``{y}``.
+
+Kinks: every entry declares in ``kinks`` the points where it is not differentiable (empty
+for a smooth entry). There its derivative is a chosen subgradient, the one PyTorch's autograd
+takes for the twin in torch_engine; tests/test_kinks.py checks it at the kink and at the
+nearest floats on both sides, and probes every entry for an undeclared kink.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ class Activation:
     derivative: Callable[[Array, Array], Array]
     formula: str
     derivative_formula: str
+    # the inputs z at which forward is not differentiable
+    kinks: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class Loss:
     prepare_target: Callable[[Array], Array]
     formula: str
     grad_formula: str
+    # (y, o) pairs: for a prepared target element y, the loss is not differentiable in the
+    # output element o there (the hinge: y·o = 1, so (1, 1) and (−1, −1))
+    kinks: tuple[tuple[float, float], ...] = ()
 
 
 # --- activations -------------------------------------------------------------------
@@ -98,8 +108,17 @@ ACTIVATIONS: dict[str, Activation] = {
             _sigmoid_derivative,
             "1 / (1 + e^(−clip({z}, −10, 10)))",
             "{a}(1 − {a})",
+            kinks=(-CLIP, CLIP),
         ),
-        Activation("relu", _relu, _relu_derivative, "max(0, {z})", "(1 if {z} > 0 else 0)"),
+        # the subgradient 0 at z = 0, as autograd's relu takes it
+        Activation(
+            "relu",
+            _relu,
+            _relu_derivative,
+            "max(0, {z})",
+            "(1 if {z} > 0 else 0)",
+            kinks=(0.0,),
+        ),
         Activation("tanh", _tanh, _tanh_derivative, "tanh({z})", "(1 − {a}²)"),
         Activation("identity", _identity, _identity_derivative, "{z}", "1"),
     )
@@ -320,6 +339,7 @@ LOSSES: dict[str, Loss] = {
             _labels_pm1,
             "L = (1 / (B·n)) Σ max(0, 1 − y·o)",
             "(−{y} if {y}·{o} < 1 else 0) / (B·n)",
+            kinks=((1.0, 1.0), (-1.0, -1.0)),
         ),
     )
 }
@@ -341,6 +361,8 @@ class Regulariser:
     penalty: Callable[[Array], Array]
     grad: Callable[[Array], Array]
     formula: str
+    # the weights w at which the penalty is not differentiable
+    kinks: tuple[float, ...] = ()
 
 
 REGULARISERS: dict[str, Regulariser] = {
@@ -348,7 +370,9 @@ REGULARISERS: dict[str, Regulariser] = {
     for reg in (
         Regulariser("none", lambda W: np.zeros(W.shape[0]), np.zeros_like, "0"),
         # the subgradient sign(w), 0 at w = 0, as autograd's abs takes it
-        Regulariser("l1", lambda W: np.abs(W).sum(axis=(1, 2)), np.sign, "rate · Σ |w|"),
+        Regulariser(
+            "l1", lambda W: np.abs(W).sum(axis=(1, 2)), np.sign, "rate · Σ |w|", kinks=(0.0,)
+        ),
         Regulariser("l2", lambda W: 0.5 * (W * W).sum(axis=(1, 2)), np.copy, "rate · ½ Σ w²"),
     )
 }

@@ -6,6 +6,8 @@ connects input i to unit j, and ``b`` is (S, 1, n_out), or None without biases.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,80 +59,130 @@ class NetSpec:
         return sum(i * o + (o if self.bias else 0) for i, o in self.layer_shapes)
 
 
-def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
-    """Initial parameters for S = len(seeds) replicas.
-
-    ``init["kind"]`` is "specified" (``values``: each layer's W row-major, then its b, layer
-    by layer; the same for every replica), "zeros", "normal" (``std``, optional ``mean``)
-    or "uniform" (``low``, ``high``). Random kinds draw replica s from
-    ``np.random.default_rng(seeds[s])``: W (n_in, n_out) then b (n_out,), layer by layer.
-    "legacy_randn" is the classification lab's `Linear`: from numpy's legacy generator
-    (``states[s]``, a ``np.random.RandomState``; default ``RandomState(seeds[s])``, the
-    state `np.random.seed(seeds[s])` gives), layer by layer ``randn(out, in)`` then
-    ``randn(out, 1)``; W is the transpose of the first, since a layer here computes a @ W.
-    """
-    n = len(seeds)
-    if n < 1:
-        raise ValueError("at least one seed is needed (one replica per seed)")
-    kind = init.get("kind")
-    if kind == "specified":
-        values = np.asarray(init["values"], dtype=np.float64).ravel()
-        if values.size != spec.n_params:
-            raise ValueError(
-                f"init 'specified' needs {spec.n_params} values for widths {spec.widths} "
-                f"({'with' if spec.bias else 'without'} biases), got {values.size}"
-            )
-        one = unflatten_params(spec, values[None, :])
-        return [
-            (np.repeat(W, n, axis=0), None if b is None else np.repeat(b, n, axis=0))
-            for W, b in one
-        ]
-    if kind == "zeros":
-        return [
-            (np.zeros((n, i, o)), np.zeros((n, 1, o)) if spec.bias else None)
-            for i, o in spec.layer_shapes
-        ]
-    if kind == "legacy_randn":
-        states = init.get("states") or [np.random.RandomState(seed) for seed in seeds]
-        layers = []
-        for i, o in spec.layer_shapes:
-            Ws, bs = [], []
-            for state in states:
-                Ws.append(state.randn(o, i).T)
-                if spec.bias:
-                    bs.append(state.randn(o, 1)[:, 0])
-            layers.append((np.stack(Ws), np.stack(bs)[:, None, :] if spec.bias else None))
-        return layers
-    if kind == "normal":
-        mean, std = float(init.get("mean", 0.0)), float(init.get("std", 1.0))
-
-        def draw(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-            return rng.normal(mean, std, size=shape)
-    elif kind == "uniform":
-        low, high = float(init.get("low", -1.0)), float(init.get("high", 1.0))
-
-        def draw(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-            return rng.uniform(low, high, size=shape)
-    else:
-        raise ValueError(
-            f"unknown init kind {kind!r}; known: specified, zeros, normal, uniform, legacy_randn"
-        )
-    per_replica = []
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        layers = []
-        for i, o in spec.layer_shapes:
-            W = draw(rng, (i, o))
-            b = draw(rng, (o,)) if spec.bias else None
-            layers.append((W, b))
-        per_replica.append(layers)
+def _stack(per_replica: list[Params], bias: bool) -> Params:
+    """Replicas' layer lists [(W (n_in, n_out), b (n_out,) or None), ...] stacked on S."""
     return [
         (
             np.stack([rep[k][0] for rep in per_replica]),
-            np.stack([rep[k][1] for rep in per_replica])[:, None, :] if spec.bias else None,
+            np.stack([rep[k][1] for rep in per_replica])[:, None, :] if bias else None,
         )
-        for k in range(len(spec.layer_shapes))
+        for k in range(len(per_replica[0]))
     ]
+
+
+def _specified(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    values = np.asarray(init["values"], dtype=np.float64).ravel()
+    if values.size != spec.n_params:
+        raise ValueError(
+            f"init 'specified' needs {spec.n_params} values for widths {spec.widths} "
+            f"({'with' if spec.bias else 'without'} biases), got {values.size}"
+        )
+    one = unflatten_params(spec, values[None, :])
+    n = len(seeds)
+    return [
+        (np.repeat(W, n, axis=0), None if b is None else np.repeat(b, n, axis=0)) for W, b in one
+    ]
+
+
+def _zeros(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    n = len(seeds)
+    return [
+        (np.zeros((n, i, o)), np.zeros((n, 1, o)) if spec.bias else None)
+        for i, o in spec.layer_shapes
+    ]
+
+
+def _legacy_randn(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    states = init.get("states") or [np.random.RandomState(seed) for seed in seeds]
+    per_replica = []
+    for state in states:
+        layers = []
+        for i, o in spec.layer_shapes:
+            W = state.randn(o, i).T
+            layers.append((W, state.randn(o, 1)[:, 0] if spec.bias else None))
+        per_replica.append(layers)
+    return _stack(per_replica, spec.bias)
+
+
+def _python_uniform(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    low, high = float(init.get("low", -1.0)), float(init.get("high", 1.0))
+    per_replica = []
+    for seed in seeds:
+        rng = random.Random(seed)  # the sequence random.seed(seed) gives the global one
+        layers = []
+        for i, o in spec.layer_shapes:
+            W = np.empty((i, o))
+            for unit in range(o):  # neuron by neuron, each its n_in weights
+                W[:, unit] = [rng.uniform(low, high) for _ in range(i)]
+            layers.append((W, np.zeros(o) if spec.bias else None))
+        per_replica.append(layers)
+    return _stack(per_replica, spec.bias)
+
+
+def _generator(draw: Callable[[np.random.Generator, dict[str, Any], tuple[int, ...]], Any]) -> Any:
+    """An initialiser drawing replica s from ``np.random.default_rng(seeds[s])``: W (n_in,
+    n_out) then b (n_out,), layer by layer; ``bias: zero`` leaves the biases 0 undrawn."""
+
+    def initialise(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+        drawn = init.get("bias", "drawn") == "drawn"
+        per_replica = []
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            layers = []
+            for i, o in spec.layer_shapes:
+                W = draw(rng, init, (i, o))
+                b = (draw(rng, init, (o,)) if drawn else np.zeros(o)) if spec.bias else None
+                layers.append((W, b))
+            per_replica.append(layers)
+        return _stack(per_replica, spec.bias)
+
+    return initialise
+
+
+def _normal(rng: np.random.Generator, init: dict[str, Any], shape: tuple[int, ...]) -> Any:
+    return rng.normal(float(init.get("mean", 0.0)), float(init.get("std", 1.0)), size=shape)
+
+
+def _uniform(rng: np.random.Generator, init: dict[str, Any], shape: tuple[int, ...]) -> Any:
+    return rng.uniform(float(init.get("low", -1.0)), float(init.get("high", 1.0)), size=shape)
+
+
+# init["kind"] -> initialiser(spec, init, seeds): its generator and drawing order
+INITIALISERS: dict[str, Callable[[NetSpec, dict[str, Any], list[int]], Params]] = {
+    "specified": _specified,
+    "zeros": _zeros,
+    "normal": _generator(_normal),
+    "uniform": _generator(_uniform),
+    "legacy_randn": _legacy_randn,
+    "python_uniform": _python_uniform,
+}
+
+
+def init_params(spec: NetSpec, init: dict[str, Any], seeds: list[int]) -> Params:
+    """Initial parameters for S = len(seeds) replicas, by ``init["kind"]`` (INITIALISERS):
+
+    - "specified": ``values``, each layer's W row-major, then its b, layer by layer; the
+      same for every replica;
+    - "zeros";
+    - "normal" (``std``, optional ``mean``) or "uniform" (``low``, ``high``): replica s
+      from ``np.random.default_rng(seeds[s])``, W (n_in, n_out) then b (n_out,), layer by
+      layer; ``bias: "zero"`` keeps the biases 0 (default "drawn");
+    - "legacy_randn": the classification lab's `Linear`: numpy's legacy generator
+      (``states[s]``, a ``np.random.RandomState``; default ``RandomState(seeds[s])``, the
+      state `np.random.seed(seeds[s])` gives), layer by layer ``randn(out, in)`` then
+      ``randn(out, 1)``; W is the transpose of the first, since a layer computes a @ W;
+    - "python_uniform": micrograd's `MLP`: Python's ``random`` seeded with seeds[s]
+      (``random.seed``), neuron by neuron, layer by layer, each weight
+      ``random.uniform(low, high)`` (default −1, 1); every bias 0.
+
+    Errors: ValueError for no seed, an unknown kind, or "specified" values of the wrong count.
+    """
+    if len(seeds) < 1:
+        raise ValueError("at least one seed is needed (one replica per seed)")
+    kind = init.get("kind")
+    if kind not in INITIALISERS:
+        raise ValueError(f"unknown init kind {kind!r}; known: {', '.join(INITIALISERS)}")
+    return INITIALISERS[kind](spec, init, seeds)
 
 
 def flatten_params(params: Params) -> np.ndarray:

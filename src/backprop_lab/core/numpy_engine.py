@@ -129,13 +129,10 @@ class NumpyEngine:
         trace = {"z": [c[1][0] for c in caches], "a": [c[1][1] for c in caches]}
         return loss, grads, trace
 
-    def update(self, grads: Params, lr: np.ndarray) -> None:
-        """W -= lr[s] · dW for each replica s (in place)."""
-        lr3 = self._lr(lr)
-        for (W, b), (dW, db) in zip(self.params, grads, strict=True):
-            W -= lr3 * dW
-            if b is not None:
-                b -= lr3 * db
+    def arrays(self) -> list[np.ndarray]:
+        """The live parameter arrays, each W then its b, layer by layer (an update rule
+        writes them in place)."""
+        return [p for W, b in self.params for p in (W, b) if p is not None]
 
     def sgd_epoch(self, X: np.ndarray, Y: np.ndarray, lr: np.ndarray) -> np.ndarray:
         """One epoch of per-sample SGD, samples in order; returns the summed loss (S,).

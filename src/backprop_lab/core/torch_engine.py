@@ -238,14 +238,10 @@ class TorchEngine:
         }
         return loss.detach().numpy().copy(), grads, trace
 
-    def update(self, grads: Params, lr: np.ndarray) -> None:
-        """W -= lr[s] · dW for each replica s (in place, outside autograd)."""
-        lr3 = self._lr(lr)
-        with torch.no_grad():
-            for (W, b), (dW, db) in zip(self.params, grads, strict=True):
-                W -= lr3 * self._tensor(dW)
-                if b is not None:
-                    b -= lr3 * self._tensor(db)
+    def arrays(self) -> list[np.ndarray]:
+        """The live parameters as numpy arrays sharing the tensors' memory, each W then its
+        b, layer by layer (an update rule writes them in place, outside autograd)."""
+        return [p.detach().numpy() for p in self._leaves()]
 
     def sgd_epoch(self, X: np.ndarray, Y: np.ndarray, lr: np.ndarray) -> np.ndarray:
         """One epoch of per-sample SGD, samples in order; returns the summed loss (S,).
