@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from backprop_lab.core.functions import REGULARISERS
 from backprop_lab.core.datasets import DATASETS, RADIUS, labels_pm1, make_dataset
 from backprop_lab.core.features import FEATURES, feature_columns
 from backprop_lab.core.network import NetSpec, init_params
@@ -87,10 +88,42 @@ def test_the_losses_split_into_data_loss_and_penalty() -> None:
     spec = dataclasses.replace(SPEC, regulariser="l1", reg_rate=0.05)
     engine = NumpyEngine(spec, _params(spec))
     result = train_minibatch(engine, X, Y, 0.1, 2, 4, None, X_test=X[:, :5], Y_test=Y[:, :5])
-    penalty = penalty_of(engine.get_params(), "l1", 0.05)
+    penalty = penalty_of(engine.get_params(), spec)
     last = np.array(result["train_loss"])[:, -1] - np.array(result["train_data_loss"])[:, -1]
     np.testing.assert_allclose(last, penalty, rtol=1e-12)
     assert np.array(result["test_data_loss"]).shape == (2, 2)
+
+
+@pytest.mark.parametrize("regulariser", ["l1", "l2", "l2_sum"])
+def test_a_penalty_on_every_parameter_covers_the_biases_on_both_engines(regulariser) -> None:
+    """Mutant: penalty_on "all" ignored by one engine, or l2_sum's gradient written rate·w
+    (Playground's ½ convention) instead of 2·rate·w. The biases' penalty is in the loss and
+    in db, equal in both engines, and the "all" gradient differs from the weights-only one
+    exactly by rate·grad(b) on the biases."""
+    X, Y = _data()
+    specs = {
+        on: dataclasses.replace(SPEC, regulariser=regulariser, reg_rate=0.05, penalty_on=on)
+        for on in ("weights", "all")
+    }
+    out = {
+        (on, cls.name): cls(spec, _params(spec)).loss_and_grads(X, Y)
+        for on, spec in specs.items()
+        for cls in (NumpyEngine, TorchEngine)
+    }
+    for on in specs:
+        (ln, gn, _), (lt, gt, _) = out[on, "numpy"], out[on, "torch"]
+        np.testing.assert_allclose(ln, lt, rtol=1e-13)
+        for (dWn, dbn), (dWt, dbt) in zip(gn, gt):
+            np.testing.assert_allclose(dWn, dWt, rtol=0, atol=1e-13)
+            np.testing.assert_allclose(dbn, dbt, rtol=0, atol=1e-13)
+    params = _params(SPEC)
+    grad = {"l1": np.sign, "l2": lambda b: b, "l2_sum": lambda b: 2 * b}[regulariser]
+    extra = 0.05 * sum(REGULARISERS[regulariser].penalty(b) for _, b in params)
+    np.testing.assert_allclose(out["all", "numpy"][0] - out["weights", "numpy"][0], extra)
+    for (_, b), (_, db_all), (_, db_w) in zip(
+        params, out["all", "numpy"][1], out["weights", "numpy"][1]
+    ):
+        np.testing.assert_allclose(db_all - db_w, 0.05 * grad(b), rtol=1e-12, atol=1e-15)
 
 
 def test_a_diverging_replica_is_frozen_and_the_other_goes_on() -> None:

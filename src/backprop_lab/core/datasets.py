@@ -110,10 +110,30 @@ EXTENT = {name: (-6.0, 6.0, -6.0, 6.0) for name in ("circle", "xor", "gauss", "s
 EXTENT["moons"] = (-1.5, 2.5, -1.0, 1.5)
 
 
+def sklearn_moons(n: int, noise: float, seed: int) -> Data:
+    """scikit-learn's own ``make_moons(n_samples=n, noise=noise)`` as micrograd's demo calls
+    it, after ``np.random.seed(seed)``: drawn from the legacy ``RandomState(seed)`` (the
+    state that call gives the global generator), shuffled, then the noise added."""
+    from sklearn.datasets import make_moons
+
+    points, labels = make_moons(n_samples=n, noise=noise, random_state=np.random.RandomState(seed))
+    return points, labels.astype(int)
+
+
+# data sets drawn by a library from the seed itself
+LIBRARY_DATASETS: dict[str, Callable[[int, float, int], Data]] = {"sklearn_moons": sklearn_moons}
+EXTENT["sklearn_moons"] = EXTENT["moons"]
+
+
 def make_dataset(name: str, n: int, noise: float, seed: int) -> Data:
-    """Points and 0/1 labels of a data set, drawn from ``np.random.default_rng(seed)``."""
+    """Points and 0/1 labels of a data set: DATASETS drawn from
+    ``np.random.default_rng(seed)``, LIBRARY_DATASETS from the seed as their library takes
+    it. Errors: ValueError naming an unknown data set."""
+    if name in LIBRARY_DATASETS:
+        return LIBRARY_DATASETS[name](int(n), float(noise), seed)
     if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+        known = ", ".join([*DATASETS, *LIBRARY_DATASETS])
+        raise ValueError(f"unknown data set {name!r}; known: {known}")
     return DATASETS[name](int(n), float(noise), np.random.default_rng(seed))
 
 

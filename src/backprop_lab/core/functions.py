@@ -373,6 +373,9 @@ REGULARISERS: dict[str, Regulariser] = {
         Regulariser(
             "l1", lambda W: np.abs(W).sum(axis=(1, 2)), np.sign, "rate · Σ |w|", kinks=(0.0,)
         ),
+        # Playground's convention: ½·rate·Σw², gradient rate·w
         Regulariser("l2", lambda W: 0.5 * (W * W).sum(axis=(1, 2)), np.copy, "rate · ½ Σ w²"),
+        # micrograd's demo: `alpha * sum((p*p for p in model.parameters()))`, gradient 2·rate·p
+        Regulariser("l2_sum", lambda W: (W * W).sum(axis=(1, 2)), lambda W: 2.0 * W, "rate · Σ w²"),
     )
 }

@@ -16,6 +16,14 @@ import numpy as np
 from backprop_lab.core.functions import ACTIVATIONS, LOSSES, REGULARISERS
 
 Params = list[tuple[np.ndarray, np.ndarray | None]]
+PENALTY_ON = ("weights", "all")
+
+
+def penalised(params: Params, penalty_on: str) -> list[np.ndarray]:
+    """The arrays a weight penalty covers, layer by layer: each W, and with
+    ``penalty_on="all"`` its b too (micrograd penalises every parameter)."""
+    every = penalty_on == "all"
+    return [p for W, b in params for p in (W, b if every else None) if p is not None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class NetSpec:
     # a weight penalty added to the loss (core.functions.REGULARISERS) and its rate
     regulariser: str = "none"
     reg_rate: float = 0.0
+    # what the penalty covers: "weights" (Playground: never the biases) or "all" (micrograd)
+    penalty_on: str = "weights"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -45,6 +55,10 @@ class NetSpec:
                 raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
+        if self.penalty_on not in PENALTY_ON:
+            raise ValueError(
+                f"unknown penalty_on {self.penalty_on!r}; known: {', '.join(PENALTY_ON)}"
+            )
         if self.regulariser not in REGULARISERS:
             raise ValueError(
                 f"unknown regulariser {self.regulariser!r}; known: {', '.join(REGULARISERS)}"

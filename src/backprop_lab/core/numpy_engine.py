@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from backprop_lab.core.functions import ACTIVATIONS, LOSSES, REGULARISERS, Activation
-from backprop_lab.core.network import NetSpec, Params
+from backprop_lab.core.network import NetSpec, Params, penalised
 
 DenseCache = tuple[np.ndarray, np.ndarray, bool]
 ActivationCache = tuple[np.ndarray, np.ndarray, Activation]
@@ -111,8 +111,8 @@ class NumpyEngine:
         self, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, Params, dict[str, list[np.ndarray]]]:
         """Loss (S,), gradients and the trace {"z": [...], "a": [...]} of one full batch.
-        With a regulariser, the loss includes rate · penalty(W) of every layer's weights,
-        and each dL/dW its rate · grad(W) (biases are never penalised)."""
+        With a regulariser, the loss includes rate · penalty(p) of every penalised array
+        (``spec.penalty_on``: the weights, or every parameter) and its gradient rate · grad(p)."""
         x = self._array(x)
         y = self.loss.prepare_target(self._array(y))
         out, caches = forward(self.params, x, self.spec.activations)
@@ -120,11 +120,15 @@ class NumpyEngine:
         grads = backward(self.loss.grad(out, y), caches)
         if self.spec.regulariser != "none":
             reg, rate = REGULARISERS[self.spec.regulariser], self.spec.reg_rate
-            for W, _ in self.params:
-                loss = loss + rate * reg.penalty(W)
+            for p in penalised(self.params, self.spec.penalty_on):
+                loss = loss + rate * reg.penalty(p)
+            every = self.spec.penalty_on == "all"
             grads = [
-                (dW + rate * reg.grad(W), db)
-                for (W, _), (dW, db) in zip(self.params, grads, strict=True)
+                (
+                    dW + rate * reg.grad(W),
+                    db + rate * reg.grad(b) if every and b is not None else db,
+                )
+                for (W, b), (dW, db) in zip(self.params, grads, strict=True)
             ]
         trace = {"z": [c[1][0] for c in caches], "a": [c[1][1] for c in caches]}
         return loss, grads, trace

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from backprop_lab.core.functions import CLIP, LOSSES
-from backprop_lab.core.network import NetSpec, Params
+from backprop_lab.core.network import NetSpec, Params, penalised
 
 Tensor = torch.Tensor
 
@@ -137,6 +137,7 @@ TORCH_REGULARISERS: dict[str, Callable[[Tensor], Tensor]] = {
     "none": lambda W: torch.zeros(W.shape[0], dtype=W.dtype),
     "l1": lambda W: W.abs().sum(dim=(1, 2)),
     "l2": lambda W: 0.5 * (W * W).sum(dim=(1, 2)),
+    "l2_sum": lambda W: (W * W).sum(dim=(1, 2)),
 }
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -223,8 +224,8 @@ class TorchEngine:
         loss = self.loss_fn(out, yt)
         if self.spec.regulariser != "none":
             penalty = TORCH_REGULARISERS[self.spec.regulariser]
-            for W, _ in self.params:
-                loss = loss + self.spec.reg_rate * penalty(W)
+            for p in penalised(self.params, self.spec.penalty_on):
+                loss = loss + self.spec.reg_rate * penalty(p)
         loss.sum().backward()
         grads = [
             (W.grad.numpy().copy(), None if b is None else b.grad.numpy().copy())

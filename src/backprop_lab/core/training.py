@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from backprop_lab.core.functions import REGULARISERS
-from backprop_lab.core.network import Params, flatten_params
+from backprop_lab.core.network import Params, flatten_params, penalised
 from backprop_lab.core.optim import SCHEDULES, UPDATE_RULES, options_of, schedule_options
 from backprop_lab.core.retention import kept_rounds
 
@@ -470,10 +470,12 @@ def train_sgd(
     }
 
 
-def penalty_of(params: Params, regulariser: str, rate: float) -> np.ndarray:
-    """rate · Σ penalty(W) over the layers' weights, per replica (S,)."""
-    reg = REGULARISERS[regulariser]
-    return rate * sum(reg.penalty(np.asarray(W)) for W, _ in params)
+def penalty_of(params: Params, spec: Any) -> np.ndarray:
+    """rate · Σ penalty(p) over the arrays the network's penalty covers, per replica (S,)."""
+    reg = REGULARISERS[spec.regulariser]
+    return spec.reg_rate * sum(
+        reg.penalty(np.asarray(p)) for p in penalised(params, spec.penalty_on)
+    )
 
 
 def train_minibatch(
@@ -498,7 +500,7 @@ def train_minibatch(
     gradient descent); each batch is one step. After every epoch the loss over all
     training samples is evaluated (and over the test samples, if given): ``train_loss``
     is the objective (data loss + penalty), ``train_data_loss`` and ``test_data_loss`` the
-    data loss alone. A replica whose loss or weights become non-finite is recorded as
+    data loss alone (all None without test samples). A replica whose loss or weights become non-finite is recorded as
     diverged in that epoch and keeps its last finite weights (its later losses repeat
     them). ``monitor(engine)``, if given, is called after every epoch; each (S,) array it
     returns is recorded per epoch under its key. The final weights stay in the engine.
@@ -509,7 +511,7 @@ def train_minibatch(
     has_test = X_test is not None and Y_test is not None and np.asarray(X_test).shape[1]
 
     def observe(k: int, now: Engine, params: Params, _: Step | None) -> None:
-        penalties.append(penalty_of(params, spec.regulariser, spec.reg_rate))
+        penalties.append(penalty_of(params, spec))
         if has_test:
             test = np.asarray(now.loss_and_grads(X_test, Y_test)[0], dtype=np.float64)
             history["test_data_loss"].append(test - penalties[-1])
@@ -526,7 +528,7 @@ def train_minibatch(
         "train_loss": to_json(loss) if epochs else [],
         "train_data_loss": to_json(loss - penalty) if epochs else [],
         **{key: to_json(values) for key, values in stacked.items()},
-        **({} if has_test else {"test_data_loss": []}),
+        **({} if has_test else {"test_data_loss": to_json(np.full_like(loss, np.nan))}),
         "diverged_epoch": t.diverged,
         "final_weights": to_json(flatten_params(t.params)),
         "steps": t.steps,

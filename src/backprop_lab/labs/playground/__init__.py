@@ -12,13 +12,17 @@ from typing import Any
 from backprop_lab.lab import Figure, Lab
 
 # keys of the lab's section that every variant takes as they are
-WIDE = ("n_points", "test_fraction", "grid_points", "neuron_grid_points")
+WIDE = ("grid_points", "neuron_grid_points")
 
 
 def _complete(
     settings: dict[str, Any], axis: str, variant: str, section: dict[str, Any], config: dict
 ) -> None:
-    settings["seeds"] = list(config["seeds"])
+    """A variant may set its own ``n_points`` and ``test_fraction`` (default: the section's) and its own
+    ``seeds`` (default: the config's; micrograd's demo ran with 1337)."""
+    settings.setdefault("test_fraction", section["test_fraction"])
+    settings.setdefault("n_points", section["n_points"])
+    settings["seeds"] = list(settings.get("seeds") or config["seeds"])
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -63,6 +67,8 @@ LAB = Lab(
         "playground_weights": ("run_id", "seed", "layer", "source", "target", "weight"),
     },
     wide=WIDE,
+    # a variant's own split is named by its axis, not listed as "changed"
+    unchanged=("n_points", "test_fraction"),
     complete=_complete,
     figures=_figures,
     result_keys=("train_loss", "test_data_loss", "train_accuracy", "grid", "neurons", "points"),

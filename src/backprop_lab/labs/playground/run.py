@@ -1,12 +1,14 @@
-"""One variant of the Playground lab: a data set, its features, mini-batch SGD, all seeds
-stacked as replicas.
+"""One variant of the Playground lab: a data set, its features, mini-batch SGD (or another
+update rule and step schedule of ``core.optim``), all seeds stacked as replicas.
 
 The data (points, labels, the train/test split) come from ``data_seed`` and are the same
-for every seed; a seed draws the initial weights (uniform in [−0.5, 0.5], as Playground's)
-and the order of the samples in each epoch. The job stores, per seed and epoch, the
-losses and accuracies on both sets; the final weights; the output over a grid of the data
-set's square; and, for seed 0, every hidden unit's output over a coarser grid (the
-per-neuron maps of Playground).
+for every seed; a seed draws the initial weights (``init``: uniform in [−0.5, 0.5], as
+Playground's; zeros; or micrograd's Python ``random``) and, with ``order: shuffled``, the
+order of the samples in each epoch (``data``: the data's order). The job stores, per seed
+and epoch, the losses and accuracies on both sets, and those before the first step
+(``initial``); the final weights; the output over a grid of the data set's square; and,
+for seed 0, every hidden unit's output over a coarser grid (the per-neuron maps of
+Playground).
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "
 # a seed's sample order draws from default_rng([seed, ORDER_STREAM]), apart from its weights
 ORDER_STREAM = 1
 INIT_HALF_WIDTH = 0.5
+# the lab's init -> the core initialiser
+INITS = {
+    "random": {"kind": "uniform", "low": -INIT_HALF_WIDTH, "high": INIT_HALF_WIDTH},
+    "zero": {"kind": "zeros"},
+    # micrograd's MLP: random.seed(seed), uniform(−1, 1) neuron by neuron, biases 0
+    "micrograd": {"kind": "python_uniform", "low": -1.0, "high": 1.0},
+}
+# the lab's sample order -> does each seed draw a new order every epoch?
+ORDERS = ("shuffled", "data")
 
 
 def network_spec(settings: dict[str, Any]) -> NetSpec:
@@ -46,6 +57,7 @@ def network_spec(settings: dict[str, Any]) -> NetSpec:
         loss=loss,
         regulariser=settings["regularization"],
         reg_rate=float(settings["reg_rate"]) if settings["regularization"] != "none" else 0.0,
+        penalty_on=settings.get("penalty_on", "weights"),
     )
 
 
@@ -67,14 +79,13 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
         settings["dataset"], settings["n_points"], settings["noise"], settings["data_seed"]
     )
     train, test = train_test_split(len(points), settings["test_fraction"], settings["data_seed"])
+    shuffled = settings.get("order", "shuffled") == "shuffled"
     X = np.repeat(feature_columns(points, settings["features"])[None], S, axis=0)
     targets = labels_pm1(labels) if pm1 else labels.astype(float)
     Y = np.repeat(targets[None, :, None], S, axis=0)
-    if settings["init"] == "zero":
-        init = {"kind": "zeros"}
-    else:
-        init = {"kind": "uniform", "low": -INIT_HALF_WIDTH, "high": INIT_HALF_WIDTH}
-    engine = make_engine(settings["engine"], spec, init_params(spec, init, seeds))
+    engine = make_engine(
+        settings["engine"], spec, init_params(spec, INITS[settings["init"]], seeds)
+    )
 
     def accuracy(engine_now: Any) -> dict[str, np.ndarray]:
         with np.errstate(all="ignore"):
@@ -82,9 +93,12 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
         correct = predicted == (labels[None, :] == 1)
         return {
             "train_accuracy": correct[:, train].mean(axis=1),
-            "test_accuracy": correct[:, test].mean(axis=1),
+            "test_accuracy": correct[:, test].mean(axis=1) if len(test) else np.full(S, np.nan),
         }
 
+    # the loss and accuracies before the first step (micrograd prints its loss before each step)
+    initial = {"train_loss": np.asarray(engine.loss_and_grads(X[:, train], Y[:, train])[0])}
+    initial.update(accuracy(engine))
     result = train_minibatch(
         engine,
         X[:, train],
@@ -92,11 +106,14 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
         settings["learning_rate"],
         settings["epochs"],
         settings["batch_size"],
-        order_seeds=[[seed, ORDER_STREAM] for seed in seeds],
+        order_seeds=[[seed, ORDER_STREAM] for seed in seeds] if shuffled else None,
         X_test=X[:, test],
         Y_test=Y[:, test],
         monitor=accuracy,
+        rule=settings.get("update_rule", "sgd"),
+        schedule=settings.get("schedule", "constant"),
     )
+    result["initial"] = {key: to_json(values) for key, values in initial.items()}
     params = engine.get_params()
     with np.errstate(all="ignore"):
         g1, g2, grid = grid_of(settings["dataset"], settings["grid_points"])
