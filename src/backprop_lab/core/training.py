@@ -500,10 +500,11 @@ def train_minibatch(
     gradient descent); each batch is one step. After every epoch the loss over all
     training samples is evaluated (and over the test samples, if given): ``train_loss``
     is the objective (data loss + penalty), ``train_data_loss`` and ``test_data_loss`` the
-    data loss alone (all None without test samples). A replica whose loss or weights become non-finite is recorded as
-    diverged in that epoch and keeps its last finite weights (its later losses repeat
-    them). ``monitor(engine)``, if given, is called after every epoch; each (S,) array it
-    returns is recorded per epoch under its key. The final weights stay in the engine.
+    data loss alone (all None without test samples). A replica whose loss or weights
+    become non-finite is recorded as diverged in that epoch and keeps its last finite
+    weights (its later losses repeat them). ``monitor(engine)``, if given, is called
+    after every epoch; each (S,) array it returns is recorded per epoch under its key.
+    The final weights stay in the engine.
     """
     spec = engine.spec  # type: ignore[attr-defined]
     history: dict[str, list[np.ndarray]] = {"test_data_loss": []}

@@ -18,8 +18,9 @@ WIDE = ("grid_points", "neuron_grid_points")
 def _complete(
     settings: dict[str, Any], axis: str, variant: str, section: dict[str, Any], config: dict
 ) -> None:
-    """A variant may set its own ``n_points`` and ``test_fraction`` (default: the section's) and its own
-    ``seeds`` (default: the config's; micrograd's demo ran with 1337)."""
+    """A variant may set its own ``n_points`` and ``test_fraction`` (default: the
+    section's) and its own ``seeds`` (default: the config's; micrograd's demo ran with
+    1337)."""
     settings.setdefault("test_fraction", section["test_fraction"])
     settings.setdefault("n_points", section["n_points"])
     settings["seeds"] = list(settings.get("seeds") or config["seeds"])
