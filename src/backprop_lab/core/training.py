@@ -104,6 +104,8 @@ class Procedure:
     tol: float | None = None
     until: str = "epochs"
     fused: bool = False
+    # a factor on every gradient before the update rule (a listing's scaled loss gradient)
+    gradient_scale: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule_options", options_of(self.rule, self.rule_options))
@@ -128,6 +130,7 @@ class Procedure:
             and size == 1
             and self.rule == "sgd"
             and self.schedule == "constant"
+            and self.gradient_scale == 1.0
             and getattr(spec, "regulariser", "none") == "none"
             and hasattr(engine, "sgd_epoch")
         )
@@ -215,6 +218,9 @@ class _Loop:
         return np.where(self.frozen, 0.0, np.full(self.frozen.shape, lr))
 
     def update(self, grads: Params) -> None:
+        if self.how.gradient_scale != 1.0:
+            c = self.how.gradient_scale
+            grads = [(dW * c, None if db is None else db * c) for dW, db in grads]
         apply_update(
             self.engine, grads, self.lrs(), self.how.rule, self.states, self.how.rule_options
         )

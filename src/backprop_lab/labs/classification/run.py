@@ -20,6 +20,11 @@ axis of the config, listed vs corrected):
   half the gradient is SGD with the exact gradient at half the learning rate, bit for bit
   (scaling by ½ is exact in floating point), so ``listed`` halves the step.
 - ``activation: sigmoid_clip``: the lab's Sigmoid, input clipped to [−10, 10].
+
+Beyond the listing (the core's options): ``batch_size`` (1 as listed, k, or ``full``;
+the epoch loss sums the epoch's step losses, each before its update), ``update_rule``
+(``core.optim``: sgd as listed, momentum, nesterov, adam; with a rule other than sgd the
+listed half gradient is applied to the gradient, not folded into the step), ``schedule``.
 """
 
 from __future__ import annotations
@@ -88,15 +93,23 @@ def run(settings: dict[str, Any]) -> dict[str, Any]:
     X_train = np.take_along_axis(Xs, order[:, :, None], axis=1)
     Y_train = np.take_along_axis(Ys, order[:, :, None], axis=1)
     shuffle = [[seed, ORDER_STREAM] for seed in seeds] if settings["order"] == "shuffled" else None
+    rule = settings.get("update_rule", "sgd")
+    scale = GRADIENT_SCALE[settings["loss_gradient"]]
+    batch = settings.get("batch_size", 1)
     result = train_sgd(
         engine,
         X_train,
         Y_train,
-        settings["lr"] * GRADIENT_SCALE[settings["loss_gradient"]],
+        # plain SGD folds the gradient's factor into the step, bit for bit as before
+        settings["lr"] * (scale if rule == "sgd" else 1.0),
         settings["max_epochs"],
         settings["tol"],
         stop=settings["stop"],
         shuffle_seeds=shuffle,
+        batch_size=None if batch == "full" else int(batch),
+        rule=rule,
+        schedule=settings.get("schedule", "constant"),
+        gradient_scale=1.0 if rule == "sgd" else scale,
     )
     result.pop("final_weights")  # 17 k numbers per seed: the outputs below say what matters
     # the engine now holds each replica's final finite weights
