@@ -268,9 +268,27 @@ if "classification" in TINY:
             ("classification.baseline.task", "'xnor'", "xor, linear"),
         ),
         (
+            "classification-unknown-update-rule",
+            lambda c: c["classification"]["baseline"].update(update_rule="rmsprop"),
+            ("classification.baseline.update_rule", "'rmsprop'", "sgd, momentum, nesterov, adam"),
+        ),
+        (
+            "classification-batch-size-zero",
+            lambda c: c["classification"]["baseline"].update(batch_size=0),
+            ("classification.baseline.batch_size", "0"),
+        ),
+        (
             "classification-variant-escapes-results",
             lambda c: c["classification"]["axes"]["engine"].update({"../x": {}}),
             ("classification.axes.engine", "'../x'", "not a safe name"),
+        ),
+    ]
+if "playground" in TINY:
+    CASES += [
+        (
+            "playground-unknown-schedule",
+            lambda c: c["playground"]["baseline"].update(schedule="cosine"),
+            ("playground.baseline.schedule", "'cosine'", "constant, linear, step, inverse_time"),
         ),
     ]
 if "timing" in TINY:

@@ -42,12 +42,15 @@ def compose_schema(schema_path: str | Path) -> dict[str, Any]:
     the core's registries (so that adding an activation is one registry entry)."""
     from backprop_lab.core.engines import ENGINES
     from backprop_lab.core.functions import ACTIVATIONS, LOSSES
+    from backprop_lab.core.optim import SCHEDULES, UPDATE_RULES
 
     schema = _load_yaml(Path(schema_path).read_text())
     defs = schema["$defs"]
     defs["activation"] = {"enum": list(ACTIVATIONS)}
     defs["loss"] = {"enum": list(LOSSES)}
     defs["engine"] = {"enum": list(ENGINES)}
+    defs["update_rule"] = {"enum": list(UPDATE_RULES)}
+    defs["schedule"] = {"enum": list(SCHEDULES)}
     for lab in labs.labs().values():
         fragment = _load_yaml((lab.folder / "schema.yaml").read_text())
         schema["properties"][lab.name] = _lab_section(lab.name, fragment, defs)
