@@ -14,6 +14,7 @@ from backprop_lab.findings import (
     PARTLY,
     UNCHECKED,
     Claim,
+    changed,
     runs_changing,
     unique_runs,
 )
@@ -265,6 +266,7 @@ def findings(tables: dict[str, pd.DataFrame], width_pool: list[int]) -> dict[str
         "spreads": spreads,
         "unstable": unstable,
         "widest": max(spreads, key=lambda s: s["range"]) if spreads else None,
+        "options": _options(runs),
         "seeds": [int(s) for s in sorted(summary["seed"].dropna().unique().tolist())],
         "n_runs": len(runs.distinct),
     }
@@ -456,3 +458,194 @@ def _quirks(runs: _Runs, baselines: dict[str, Any]) -> list[dict[str, Any]]:
                     }
                 )
     return quirks
+
+
+# --- the settings beyond the listing: batch size, update rule, loss, initial scale ---------
+
+
+def _options(runs: _Runs) -> dict[str, list[dict[str, Any]]]:
+    """Per task, each setting beyond the listing against the listed one, over the seeds."""
+    return {
+        "batch_size": _batch_size(runs),
+        "update_rule": _update_rule(runs),
+        "loss": _loss(runs),
+        "init_scale": _init_scale(runs),
+    }
+
+
+def _variants(
+    runs: _Runs,
+    task: str,
+    allowed: set[str],
+    key: str,
+    must: set[str] | None = None,
+    where: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The distinct runs of `task` that change only `allowed` (and one of `must`), and have
+    the values `where`, one per value of the table's column `key` (the first run with it),
+    with the seeds' statistics."""
+    distinct = runs.distinct[runs.distinct["task"] == task]
+    for column, wanted in (where or {}).items():
+        distinct = distinct[distinct[column] == wanted]
+    first = runs_changing(distinct, allowed, must)
+    rows: dict[str, dict[str, Any]] = {}
+    for _, run in first.iterrows():
+        value = _value(run, [key])
+        if value in rows:  # the baseline and a point that sets the listed value explicitly
+            continue
+        group = runs.summary[runs.summary["run_id"] == run["run_id"]]
+        finite = group.loc[group["diverged_epoch"].isna(), "final_loss"].astype(float)
+        rows[value] = {
+            "value": value,
+            "run_id": run["run_id"],
+            "changed": sorted(changed(run)),
+            "lr": float(run["lr"]),
+            "max_epochs": int(run["max_epochs"]),
+            "n_train": int(run["n_train"]),
+            **_seed_stats(group),
+            "converged": int((group["stop_reason"] == "converged").sum()),
+            "loss_min": float(finite.min()) if len(finite) else None,
+            "loss_max": float(finite.max()) if len(finite) else None,
+        }
+    return rows
+
+
+def _outcome(r: dict[str, Any]) -> str:
+    """One variant's seeds in words: accuracy, 100 %, converged, diverged, epochs."""
+    n = r["seeds"]
+    epochs = (
+        f"{r['epochs_min']} epochs"
+        if r["epochs_min"] == r["epochs_max"]
+        else f"{r['epochs_min']}–{r['epochs_max']} epochs"
+    )
+    text = (
+        f"train accuracy {pct(r['acc_mean'])} ± {pct(r['acc_std'] or 0)}, "
+        f"{len(r['perfect'])} of {n} seeds at 100 %, {r['converged']} of {n} converged "
+        f"(epoch loss below tol), {epochs}"
+    )
+    if r["diverged"]:
+        text += f", {len(r['diverged'])} of {n} diverged ({_seeds_text(r['diverged'])})"
+    return text
+
+
+def _versus(a: float, b: float) -> str:
+    """How accuracy `a` compares with `b`, in words (points: percentage points)."""
+    if abs(a - b) < 1e-12:
+        return "the same train accuracy as"
+    word = "higher" if a > b else "lower"
+    return f"a train accuracy {num(100 * abs(a - b), 3)} points {word} than"
+
+
+def _ranking(rows: list[dict[str, Any]], name: str) -> str:
+    """Which variant has the highest and which the lowest mean train accuracy."""
+    accs = [r["acc_mean"] for r in rows]
+    if max(accs) - min(accs) < 1e-12:
+        return f"every {name} reaches the same mean train accuracy, {pct(accs[0])}"
+    best = max(rows, key=lambda r: r["acc_mean"])
+    worst = min(rows, key=lambda r: r["acc_mean"])
+    return (
+        f"the mean train accuracy is highest with {name} {best['value']} "
+        f"({pct(best['acc_mean'])}) and lowest with {worst['value']} ({pct(worst['acc_mean'])})"
+    )
+
+
+def _batch_size(runs: _Runs) -> list[dict[str, Any]]:
+    """Per-sample SGD (as listed) against full-batch gradient descent, same lr and epochs."""
+    found = []
+    for task in runs.tasks:
+        rows = _variants(runs, task, {"batch_size"}, "batch_size")
+        one, full = rows.get("1"), rows.get("full")
+        if one is None or full is None:
+            continue
+        n = one["n_train"]
+        per_sample = None if one["loss_mean"] is None else one["loss_mean"] / n
+        text = (
+            f"At the same lr {num(full['lr'])}, per-sample SGD takes {n} steps per epoch and "
+            f"full-batch gradient descent 1, so full batch takes {n}× fewer steps "
+            f"({num(full['epochs_mean'])} against {num(n * one['epochs_mean'])} on average "
+            f"over the seeds). Full batch: {_outcome(full)}; per sample: {_outcome(one)}. "
+            f"With {n}× fewer steps, full batch ends with "
+            f"{_versus(full['acc_mean'], one['acc_mean'])} per-sample SGD. The final epoch "
+            f"loss is not comparable as it stands: full batch's is the mean over the "
+            f"{n} samples ({num(full['loss_mean'])}), per-sample SGD's the sum of its {n} "
+            f"step losses ({num(one['loss_mean'])}, {num(per_sample)} per sample)"
+        )
+        found.append({"task": task, "one": one, "full": full, "steps_ratio": n, "text": text})
+    return found
+
+
+def _update_rule(runs: _Runs) -> list[dict[str, Any]]:
+    """The listed SGD against the other update rules, same lr and epochs."""
+    found = []
+    for task in runs.tasks:
+        rows = _variants(runs, task, {"update_rule"}, "update_rule")
+        sgd = rows.get("sgd")
+        if sgd is None or len(rows) < 2:
+            continue
+        others = [r for v, r in rows.items() if v != "sgd"]
+        parts = [f"{r['value']}: {_outcome(r)}" for r in rows.values()]
+        text = (
+            f"At the same lr {num(sgd['lr'])} and at most {sgd['max_epochs']} epochs, "
+            f"{'; '.join(parts)}. {_ranking(list(rows.values()), 'update rule').capitalize()}"
+        )
+        for r in others:
+            text += _loss_against(r, sgd)
+        found.append({"task": task, "rows": list(rows.values()), "text": text})
+    return found
+
+
+def _loss_against(r: dict[str, Any], sgd: dict[str, Any]) -> str:
+    """Where a rule's final epoch losses lie against SGD's (both sums over the samples)."""
+    if r["loss_min"] is None or sgd["loss_min"] is None:
+        return ""
+    span = f"{num(r['loss_min'])}–{num(r['loss_max'])}"
+    sgd_span = f"{num(sgd['loss_min'])}–{num(sgd['loss_max'])}"
+    if r["loss_min"] > sgd["loss_max"]:
+        where = "lie above every sgd seed's"
+    elif r["loss_max"] < sgd["loss_min"]:
+        where = "lie below every sgd seed's"
+    else:
+        where = "overlap sgd's"
+    return f"; {r['value']}'s final epoch losses ({span}) {where} ({sgd_span})"
+
+
+def _loss(runs: _Runs) -> list[dict[str, Any]]:
+    """The listed MSE on an identity output against BCE on a sigmoid output."""
+    found = []
+    for task in runs.tasks:
+        allowed = {"loss", "output_activation", "loss_gradient"}
+        rows = _variants(runs, task, allowed, "loss_function", must={"loss"})
+        mse = rows.get("mse")
+        others = [r for v, r in rows.items() if v != "mse"]
+        if mse is None or not others:
+            continue
+        text = f"The listed mse: {_outcome(mse)}"
+        for r in others:
+            also = [k for k in r["changed"] if k != "loss"]
+            text += (
+                f"; {r['value']}"
+                + (f" (also {', '.join(also)} changed)" if also else "")
+                + f": {_outcome(r)}, {_versus(r['acc_mean'], mse['acc_mean'])} mse"
+            )
+        text += (
+            ". The final epoch losses are sums of different functions (squared error, "
+            "cross-entropy) and are not compared; the stopping rule compares both with the "
+            "same tol"
+        )
+        found.append({"task": task, "rows": list(rows.values()), "text": text})
+    return found
+
+
+def _init_scale(runs: _Runs) -> list[dict[str, Any]]:
+    """Separate seeding, the weights' standard deviation varied."""
+    found = []
+    for task in runs.tasks:
+        allowed = {"seeding", "init_std"}
+        rows = _variants(runs, task, allowed, "init_std", where={"seeding": "separate"})
+        if len(rows) < 2:
+            continue
+        ordered = sorted(rows.values(), key=lambda r: float(r["value"]))
+        parts = [f"init_std {r['value']}: {_outcome(r)}" for r in ordered]
+        text = f"{'; '.join(parts)}. {_ranking(ordered, 'init_std').capitalize()}"
+        found.append({"task": task, "rows": ordered, "text": text})
+    return found

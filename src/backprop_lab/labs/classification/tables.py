@@ -35,6 +35,8 @@ COLUMNS = (
     "stop",
     "loss_gradient",
 )
+# Settings beyond the listing, with the listing's value when a run does not set them.
+OPTIONS = {"batch_size": 1, "update_rule": "sgd"}
 
 
 def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -44,6 +46,9 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     for run in runs:
         settings, result = run["settings"], run["result"]
         ident = run_ident(settings, COLUMNS)
+        # as text: a batch size is a number of samples or "full"
+        ident["batch_size"] = str(settings.get("batch_size", OPTIONS["batch_size"]))
+        ident["update_rule"] = settings.get("update_rule", OPTIONS["update_rule"])
         g = np.array(result["grid"]["values"], dtype=float)
         gx1, gx2 = np.meshgrid(g, g)
         for s, seed in enumerate(settings["seeds"]):
