@@ -58,7 +58,7 @@ def test_batch_size_steps_accuracy_and_loss_per_sample() -> None:
     (found,) = classification._batch_size(_runs(BASELINE, full))
     assert found["steps_ratio"] == 21
     text = found["text"]
-    assert "full batch takes 21× fewer steps (1000 against 21000" in text
+    assert "full batch takes 21× fewer steps (1000 steps against 21000" in text
     # full batch 66.7 %, per sample 83.3 %: 16.7 points lower
     assert "66.7 % ± 28.9 %, 1 of 3 seeds at 100 %" in text
     assert "83.3 % ± 28.9 %, 2 of 3 seeds at 100 %" in text

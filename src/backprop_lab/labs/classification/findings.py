@@ -562,7 +562,7 @@ def _batch_size(runs: _Runs) -> list[dict[str, Any]]:
         text = (
             f"At the same lr {num(full['lr'])}, per-sample SGD takes {n} steps per epoch and "
             f"full-batch gradient descent 1, so full batch takes {n}× fewer steps "
-            f"({num(full['epochs_mean'])} against {num(n * one['epochs_mean'])} on average "
+            f"({num(full['epochs_mean'])} steps against {num(n * one['epochs_mean'])}, mean "
             f"over the seeds). Full batch: {_outcome(full)}; per sample: {_outcome(one)}. "
             f"With {n}× fewer steps, full batch ends with "
             f"{_versus(full['acc_mean'], one['acc_mean'])} per-sample SGD. The final epoch "
