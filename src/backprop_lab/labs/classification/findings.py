@@ -586,7 +586,7 @@ def _update_rule(runs: _Runs) -> list[dict[str, Any]]:
         parts = [f"{r['value']}: {_outcome(r)}" for r in rows.values()]
         text = (
             f"At the same lr {num(sgd['lr'])} and at most {sgd['max_epochs']} epochs, "
-            f"{'; '.join(parts)}. {_ranking(list(rows.values()), 'update rule').capitalize()}"
+            f"{'; '.join(parts)}. {_sentence(_ranking(list(rows.values()), 'update rule'))}"
         )
         for r in others:
             text += _loss_against(r, sgd)
@@ -646,6 +646,11 @@ def _init_scale(runs: _Runs) -> list[dict[str, Any]]:
             continue
         ordered = sorted(rows.values(), key=lambda r: float(r["value"]))
         parts = [f"init_std {r['value']}: {_outcome(r)}" for r in ordered]
-        text = f"{'; '.join(parts)}. {_ranking(ordered, 'init_std').capitalize()}"
+        text = f"{'; '.join(parts)}. {_sentence(_ranking(ordered, 'init_std'))}"
         found.append({"task": task, "rows": ordered, "text": text})
     return found
+
+
+def _sentence(text: str) -> str:
+    """`text` with its first letter upper case (str.capitalize would lower the rest)."""
+    return text[:1].upper() + text[1:]
