@@ -112,3 +112,31 @@ def test_the_feature_claim_holds_partly_when_one_of_circle_and_xor_is_solved() -
     ]
     claims = findings._linear(_per_run(rows), 0.9)["claims"]
     assert [c.verdict for c in claims] == [PARTLY]
+
+
+@pytest.mark.parametrize(
+    "adam_epochs, adam_sd, clear",
+    [([5, 6, 7], 0.05, True), ([5, 30, 7], 0.08, False)],
+)
+def test_the_update_rule_finding_says_first_and_best_only_when_the_seeds_agree(
+    adam_epochs: list[int], adam_sd: float, clear: bool
+) -> None:
+    """Adam against SGD (90 % ± 1 %, 10-30 epochs): first only if every Adam seed gets there
+    before any SGD seed; best only if 97 % - adam_sd stays above 91 %."""
+    rule = {"reached": 3, "seeds": 3}
+    per_run = _per_run(
+        [
+            rule | {"update_rule": "sgd", "changed": "", "test_mean": 0.9, "epochs_median": 20.0},
+            rule
+            | {"update_rule": "adam", "changed": "update_rule", "test_mean": 0.97}
+            | {"test_std": adam_sd, "epochs_median": float(np.median(adam_epochs))},
+        ]
+    )
+    epochs = [10, 20, 30, *adam_epochs]
+    summary = pd.DataFrame({"run_id": per_run["run_id"].repeat(3), "epochs_to_target": epochs})
+    found = findings._update_rules(per_run, summary, 0.9)
+    assert found["first"].startswith("Adam reaches 90.0 % test accuracy first")
+    assert ("before any seed of SGD" in found["first"]) == clear
+    assert ("not clearly first" in found["first"]) != clear
+    assert found["best"].startswith("The best final test accuracy is Adam's")
+    assert found["best"].endswith("do not overlap.") == clear

@@ -14,6 +14,10 @@ this module for a verdict:
 - **within / outside the seeds' spread**: for unseeded runs, whether the printed value lies
   within the configured seeds' min..max (widened by half a unit of the printed precision).
 
+A printed float's repr (``exact``) names one double; a run that computes the same sum in
+another order lands a few ulps away. A lab may give such an entry a ``roundoff``: the
+relative difference it accepts as float64 round-off (0, the default, accepts none).
+
 The verdicts form a table (``<lab>_ledger``) in the committed reference, so the
 reproduction check covers them.
 """
@@ -80,6 +84,9 @@ class Printed:
     settings: dict[str, Any] = field(default_factory=dict)
     # the text is a Python float's repr (shortest round-trip): it names one double exactly
     exact: bool = False
+    # the relative difference accepted as round-off of the same computation summed in
+    # another order (0: none); set by a lab's ledger.py, never by a transcription
+    roundoff: float = 0.0
 
     @property
     def name(self) -> str:
@@ -107,6 +114,8 @@ class Printed:
 
     @property
     def precision(self) -> str:
+        if self.exact and self.roundoff:
+            return f"exact (a float's repr), to float64 round-off ({self.roundoff:g} relative)"
         if self.exact:
             return "exact (a float's repr)"
         if self.significant is not None:
@@ -124,12 +133,13 @@ def matches(entry: Printed, value: float | None) -> bool:
     """Does `value`, rounded as the lab printed it, give the printed number?
 
     Within half a unit of the last printed place (a hair more, for the float rounding of
-    the printed decimal itself), and with the printed sign: "-0.0" comes only from a
-    negative value.
+    the printed decimal itself), or within the entry's round-off (relative), and with the
+    printed sign: "-0.0" comes only from a negative value.
     """
     if value is None or not math.isfinite(value):
         return False
-    if abs(value - entry.value) > entry.unit * (1 + 1e-9) + 2e-16 * abs(entry.value):
+    slack = max(2e-16, entry.roundoff) * abs(entry.value)
+    if abs(value - entry.value) > entry.unit * (1 + 1e-9) + slack:
         return False
     negative_zero = entry.printed.strip().startswith("-") and entry.value == 0
     return not (negative_zero and value > 0)

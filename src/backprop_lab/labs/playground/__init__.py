@@ -2,14 +2,16 @@
 Playground's data sets (circle, XOR, two Gaussians, spiral) and micrograd's moons, with
 noise and a train/test split; the input features; hidden layers and units; activation;
 learning rate and batch size of mini-batch SGD; L1/L2 regularisation; squared error,
-cross-entropy and hinge loss; random or zero initialisation; both engines.
+cross-entropy and hinge loss; random or zero initialisation; both engines; update rules
+and step schedules. micrograd's demo runs as it ran, and its 201 printed numbers are the
+lab's ledger (ledger.yaml, ledger.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.lab import Figure, Lab
+from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
 
 # keys of the lab's section that every variant takes as they are
 WIDE = ("grid_points", "neuron_grid_points")
@@ -32,7 +34,8 @@ def _figures(section: dict[str, Any]) -> list[Figure]:
         figures.append(Figure(f"playground_boundary_{axis}", "boundary", axis))
         figures.append(Figure(f"playground_curves_{axis}", "curves", axis))
     figures.append(Figure("playground_neurons", "neurons"))
-    return [*figures, Figure("playground_network", "network")]
+    figures.append(Figure("playground_network", "network"))
+    return [*figures, Figure("playground_micrograd_demo", "micrograd_demo")]
 
 
 LAB = Lab(
@@ -57,9 +60,32 @@ LAB = Lab(
             "weight_l2_norm",
             "diverged_epoch",
             "identical_hidden_units",
+            "update_rule",
+            "schedule",
+            "penalty_on",
+            "order",
+        ),
+        "playground_ledger": LEDGER_KEYS + ("printed", "verdict"),
+        # micrograd's demo step by step: its printed values beside the run's (seed 1337)
+        "playground_micrograd_steps": (
+            "run_id",
+            "seed",
+            "step",
+            "printed_loss",
+            "loss",
+            "relative_difference",
+            "printed_accuracy",
+            "accuracy",
         ),
     },
-    table_keys={"playground_summary": ("run_id", "seed_key")},
+    table_keys={
+        "playground_summary": ("run_id", "seed_key"),
+        "playground_ledger": LEDGER_KEYS,
+        # one seed per run (micrograd's): a row is named by its run and step
+        "playground_micrograd_steps": ("run_id", "step"),
+    },
+    # how far our float64 loss lies from micrograd's printed one: round-off
+    roundoff={"playground_micrograd_steps": ("relative_difference",)},
     large_tables={
         "playground_curves": ("run_id", "seed", "epoch", "train_loss", "test_data_loss"),
         "playground_grid": ("run_id", "x1", "x2", "share_class_1"),

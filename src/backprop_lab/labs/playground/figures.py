@@ -1,11 +1,12 @@
 """The Playground lab's figures: per axis the decision boundaries (with the spread over
 seeds) and the train/test loss curves; the baseline network's per-neuron output maps and
-the network drawn with its weights."""
+the network drawn with its weights; micrograd's demo, its printed numbers beside ours."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -34,6 +35,8 @@ def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     )
     weights = tables["playground_weights"]
     written.append(save(network(weights, summary, base), outdir / "playground_network.png"))
+    figure = micrograd_demo(tables["playground_micrograd_steps"], tables["playground_curves"])
+    written.append(save(figure, outdir / "playground_micrograd_demo.png"))
     return written
 
 
@@ -213,4 +216,49 @@ def network(weights: pd.DataFrame, summary: pd.DataFrame, run_id: str) -> plt.Fi
         f"largest {largest:.2g})",
         fontsize="small",
     )
+    return fig
+
+
+def micrograd_demo(steps: pd.DataFrame, curves: pd.DataFrame) -> plt.Figure:
+    """micrograd's demo step by step: the loss and accuracy it printed before each step
+    (dots) beside our run's replica of its seed (a line); the run's other seeds faintly
+    (from epoch 1: their values before step 0 are not tabled)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    if steps["loss"].isna().all():
+        note(axes[0], "No configured variant has the settings of micrograd's demo.")
+        axes[1].set_axis_off()
+        return fig
+    run_id, seed = steps["run_id"].iloc[0], steps["seed"].iloc[0]
+    others = curves[(curves["run_id"] == run_id) & (curves["seed"] != seed)]
+    others = others[others["epoch"] <= steps["step"].max()]
+    for ax, column, printed, title in (
+        (axes[0], "loss", "printed_loss", "loss (hinge + penalty)"),
+        (axes[1], "accuracy", "printed_accuracy", "accuracy"),
+    ):
+        curve = "train_loss" if column == "loss" else "train_accuracy"
+        for i, (_, group) in enumerate(others.groupby("seed")):
+            ax.plot(
+                group["epoch"],
+                group[curve],
+                color="grey",
+                alpha=0.35,
+                lw=0.8,
+                label="our other seeds" if i == 0 else None,
+            )
+        ax.plot(steps["step"], steps[column], color="#1f4e9a", lw=1.6, label=f"ours, seed {seed}")
+        ax.scatter(
+            steps["step"],
+            steps[printed],
+            s=9,
+            color="#c4510f",
+            zorder=3,
+            label="micrograd's printout",
+        )
+        ax.set_title(title)
+        ax.set_xlabel("step (values before its update)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_yscale("log")
+    axes[1].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    axes[1].legend(fontsize="small", loc="lower right")
+    fig.suptitle(f"micrograd's demo as it printed it, and our run {run_id}")
     return fig

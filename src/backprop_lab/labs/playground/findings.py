@@ -1,4 +1,5 @@
-"""The Playground lab's findings, computed from its summary table.
+"""The Playground lab's findings, computed from its summary table, its ledger and
+micrograd's demo step by step.
 
 Runs are found by their settings, never by their names in the config. "Solved" means a
 mean test accuracy over the seeds of at least the section's ``target_accuracy``.
@@ -10,8 +11,18 @@ from typing import Any
 
 import pandas as pd
 
-from backprop_lab.findings import FAILS, HOLDS, PARTLY, UNCHECKED, Claim, baseline, changed
-from backprop_lab.formatting import pct
+from backprop_lab import ledger
+from backprop_lab.findings import (
+    FAILS,
+    HOLDS,
+    PARTLY,
+    UNCHECKED,
+    Claim,
+    baseline,
+    changed,
+    equal,
+)
+from backprop_lab.formatting import num, pct
 
 RAW = "x1,x2"
 # both engines "agree" when their final training losses differ by less than this
@@ -31,6 +42,8 @@ def context(
         "losses": _losses(per_run, target),
         "zero_init": _zero_init(summary),
         "engines": _engines(per_run),
+        "update_rules": _update_rules(per_run, summary, target),
+        "micrograd": _micrograd(tables, summary, labels),
     }
     found["claims"] = [c for key in found for c in found[key].get("claims", [])]
     base = baseline(summary)
@@ -354,3 +367,219 @@ def _engines(per_run: pd.DataFrame) -> dict[str, Any]:
             )
         )
     return {"pairs": pairs, "claims": claims}
+
+
+# the update rules as the section names them (core.optim's options)
+RULE_NAMES = {
+    "sgd": "SGD",
+    "momentum": "momentum 0.9",
+    "nesterov": "Nesterov 0.9",
+    "adam": "Adam",
+}
+
+
+def _update_rules(per_run: pd.DataFrame, summary: pd.DataFrame, target: float) -> dict[str, Any]:
+    """Runs that differ from the baseline only in the update rule: final test accuracy over
+    the seeds, epochs to the target, and which rule gets there first and ends best."""
+    runs = _only(per_run, {"update_rule"}) if "update_rule" in per_run else per_run.iloc[:0]
+    rows = []
+    for rule, group in runs.groupby("update_rule", sort=False):
+        run = group.iloc[0]
+        epochs = summary.loc[summary["run_id"] == run["run_id"], "epochs_to_target"].dropna()
+        rows.append(
+            _row(run)
+            | {
+                "rule": RULE_NAMES.get(str(rule), str(rule)),
+                "epochs_min": None if epochs.empty else int(epochs.min()),
+                "epochs_max": None if epochs.empty else int(epochs.max()),
+            }
+        )
+    if len(rows) < 2:
+        return {"rows": [], "first": "", "best": ""}
+    return {"rows": rows, "first": _first_rule(rows, target), "best": _best_rule(rows)}
+
+
+def _first_rule(rows: list[dict[str, Any]], target: float) -> str:
+    """Which rule reaches the target first (median over seeds), and whether the seeds'
+    epochs of the first two overlap."""
+    order = sorted(rows, key=_epochs)
+    first, second = order[0], order[1]
+    if _epochs(first) == float("inf"):
+        return f"No update rule brings most seeds to {pct(target)} test accuracy."
+    text = (
+        f"{first['rule']} reaches {pct(target)} test accuracy first: in a median "
+        f"{_epochs(first):g} epochs ({first['reached']} of {first['seeds']} seeds), against "
+        + " and ".join(f"{_epochs_text(r)} for {r['rule']}" for r in order[1:])
+    )
+    if _epochs(second) == float("inf"):
+        return text + "."
+    if first["epochs_max"] < second["epochs_min"]:
+        return (
+            text + f"; every seed of {first['rule']} is there ({first['epochs_min']}–"
+            f"{first['epochs_max']} epochs) before any seed of {second['rule']} "
+            f"({second['epochs_min']}–{second['epochs_max']})."
+        )
+    return (
+        text + f"; but the seeds' epochs overlap ({first['epochs_min']}–{first['epochs_max']} "
+        f"against {second['epochs_min']}–{second['epochs_max']} for {second['rule']}), so "
+        f"{first['rule']} is not clearly first."
+    )
+
+
+def _best_rule(rows: list[dict[str, Any]]) -> str:
+    """The rule with the best mean final test accuracy, and whether the next one lies within
+    a standard deviation of the seeds (either's)."""
+    order = sorted(rows, key=lambda r: -r["test_mean"])
+    best, second = order[0], order[1]
+    text = (
+        f"The best final test accuracy is {best['rule']}'s, {pct(best['test_mean'])} ± "
+        f"{pct(best['test_std'])} over {best['seeds']} seeds; {second['rule']} ends at "
+        f"{pct(second['test_mean'])} ± {pct(second['test_std'])}"
+    )
+    if best["test_mean"] - best["test_std"] <= second["test_mean"] + second["test_std"]:
+        return text + ": the seeds' spreads overlap, so no rule is clearly best."
+    return text + ": the seeds' spreads do not overlap."
+
+
+# micrograd's demo: the settings of its data and network (its one-change variants keep them)
+DEMO_SETUP = (
+    "dataset",
+    "n_points",
+    "noise",
+    "data_seed",
+    "test_fraction",
+    "features",
+    "hidden",
+    "activation",
+    "loss_function",
+    "init",
+)
+# … and of its training: each variant changes one of them (or one group, as Adam's step)
+DEMO_TRAINING = (
+    "update_rule",
+    "learning_rate",
+    "schedule",
+    "regularization",
+    "reg_rate",
+    "penalty_on",
+    "batch_size",
+    "order",
+    "epochs",
+)
+
+
+def _micrograd(
+    tables: dict[str, pd.DataFrame], summary: pd.DataFrame, labels: dict[str, str]
+) -> dict[str, Any]:
+    """micrograd's demo: the verdicts on its printed numbers, how far our losses lie from
+    its printout, and what one change of its training does to the final loss and accuracy."""
+    rows = tables["playground_ledger"].to_dict("records") if "playground_ledger" in tables else []
+    counts = ledger.summary(rows)
+    steps = tables.get("playground_micrograd_steps")
+    found: dict[str, Any] = {
+        "total": len(rows),
+        "counts": {verdict: n for verdict, n in counts.items() if n},
+        "reproduced": counts[ledger.REPRODUCED],
+        "demo": None,
+    }
+    if steps is None or steps["loss"].isna().all():
+        return found
+    run_id, seed = str(steps["run_id"].iloc[0]), int(steps["seed"].iloc[0])
+    worst = steps.loc[steps["relative_difference"].idxmax()]
+    demo_rows = summary[summary["run_id"] == run_id]
+    demo = demo_rows.iloc[0]
+    found["demo"] = {
+        "run_id": run_id,
+        "seed": seed,
+        "steps": len(steps),
+        "max_relative_difference": float(worst["relative_difference"]),
+        "max_step": int(worst["step"]),
+        "equal_accuracies": int((steps["accuracy"] == steps["printed_accuracy"]).sum()),
+        "final": _final(demo_rows, seed),
+    }
+    variants = _demo_variants(summary, demo, seed, labels)
+    found["variants"] = variants
+    found["sentences"] = [
+        _largest_move(variants, found["demo"]["final"], key) for key in ("accuracy", "loss")
+    ]
+    return found
+
+
+def _final(rows: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """A run's final training loss and accuracy (after its last step): micrograd's seed,
+    and the mean and sd over all its seeds."""
+    mine = rows[rows["seed"] == seed]
+    return {
+        "seeds": len(rows),
+        "loss_seed": float(mine["train_loss"].iloc[0]) if len(mine) else None,
+        "accuracy_seed": float(mine["train_accuracy"].iloc[0]) if len(mine) else None,
+        "loss_mean": float(rows["train_loss"].mean()),
+        "loss_sd": float(rows["train_loss"].std()) if len(rows) > 1 else 0.0,
+        "accuracy_mean": float(rows["train_accuracy"].mean()),
+        "accuracy_sd": float(rows["train_accuracy"].std()) if len(rows) > 1 else 0.0,
+    }
+
+
+def _demo_variants(
+    summary: pd.DataFrame, demo: pd.Series, seed: int, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Distinct runs on the demo's data and network that train otherwise: what they change
+    from the demo, and their final loss and accuracy."""
+    variants = []
+    for _, run in summary.drop_duplicates("settings_key").iterrows():
+        if run["settings_key"] == demo["settings_key"]:
+            continue
+        if not all(equal(run[k], demo[k]) for k in DEMO_SETUP if k in summary):
+            continue
+        differ = [k for k in DEMO_TRAINING if k in summary and not equal(run[k], demo[k])]
+        if not differ:
+            continue
+        variants.append(
+            {
+                "run_id": run["run_id"],
+                "label": labels.get(run["run_id"], run["variant"]),
+                "changes": ", ".join(
+                    f"{k} {_value(run[k])} (demo: {_value(demo[k])})" for k in differ
+                ),
+                "final": _final(summary[summary["run_id"] == run["run_id"]], seed),
+            }
+        )
+    return variants
+
+
+def _value(value: Any) -> str:
+    return num(value) if isinstance(value, float) else str(value)
+
+
+def _largest_move(variants: list[dict[str, Any]], demo: dict[str, Any], key: str) -> str:
+    """Which one change moves the mean final `key` (accuracy or loss) most, against the
+    seeds' spread."""
+    if not variants:
+        return ""
+    mean, sd = f"{key}_mean", f"{key}_sd"
+    show = pct if key == "accuracy" else num
+    moved = max(variants, key=lambda v: abs(v["final"][mean] - demo[mean]))
+    final = moved["final"]
+    delta = final[mean] - demo[mean]
+    if delta == 0:
+        return f"None of the {len(variants)} one-change variants moves the mean final {key}."
+    if key == "accuracy":
+        by = f"{100 * delta:+.1f} points".replace("-", "−")
+    else:
+        by = f"{final[mean] / demo[mean]:.3g} times the demo's"
+    which = (
+        f"Of the {len(variants)} one-change variants, {moved['label']} moves the mean final "
+        f"{key} most"
+        if key == "accuracy"
+        else f"The mean final {key} moves most with {moved['label']}"
+    )
+    text = (
+        f"{which}: {show(final[mean])} ± {show(final[sd])} over {final['seeds']} seeds, "
+        f"against the demo's {show(demo[mean])} ± {show(demo[sd])} ({by})"
+    )
+    if abs(delta) > final[sd] + demo[sd]:
+        return text + ", more than the two standard deviations together."
+    return text + (
+        ", within the seeds' spread (the two standard deviations together), so no one "
+        "change clearly moves it."
+    )

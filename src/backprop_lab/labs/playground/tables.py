@@ -1,4 +1,5 @@
-"""The Playground lab's tables: one row per variant × seed (the reference), and, large, its
+"""The Playground lab's tables: one row per variant × seed (the reference), micrograd's
+printed numbers checked (the ledger, and its demo step by step beside ours), and, large, its
 curves per epoch, the seeds' decision over the grid, the data points, the neurons' maps
 and the final weights."""
 
@@ -9,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backprop_lab.labs.playground import ledger
+from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import replicas, run_ident
 
 Run = dict[str, Any]
@@ -27,6 +30,24 @@ SETTING_COLUMNS = (
     "reg_rate",
     "init",
     "engine",
+    "update_rule",
+    "schedule",
+    "penalty_on",
+    "order",
+    "n_points",
+    "test_fraction",
+    "data_seed",
+)
+# micrograd's demo step by step: its printed loss and accuracy beside the run's
+STEP_COLUMNS = (
+    "run_id",
+    "seed",
+    "step",
+    "printed_loss",
+    "loss",
+    "relative_difference",
+    "printed_accuracy",
+    "accuracy",
 )
 # hidden units whose incoming weights and biases differ by no more than this are identical
 IDENTICAL = 1e-12
@@ -56,6 +77,8 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     summary["seed"] = summary["seed"].astype("Int64")
     return {
         "playground_summary": summary,
+        "playground_ledger": ledger_table(ledger.build(runs)),
+        "playground_micrograd_steps": _steps(runs),
         **{
             f"playground_{name}": pd.concat(frames, ignore_index=True)
             for name, frames in tables.items()
@@ -64,8 +87,17 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     }
 
 
+def _steps(runs: list[Run]) -> pd.DataFrame:
+    """micrograd's printed steps beside the run's (empty where no run has its settings)."""
+    frame = pd.DataFrame(ledger.steps(runs), columns=list(STEP_COLUMNS))
+    frame["seed"] = frame["seed"].astype("Int64")
+    return frame
+
+
 def _ident(settings: dict[str, Any]) -> dict[str, Any]:
     ident = run_ident(settings, SETTING_COLUMNS)
+    # a setting the variant leaves out is the one run.py uses by default
+    ident.update({k: v for k, v in ledger.DEFAULTS.items() if settings.get(k) is None})
     ident["features"] = ",".join(settings["features"])
     ident["hidden"] = "-".join(str(w) for w in settings["hidden"]) or "none"
     return ident
