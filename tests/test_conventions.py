@@ -13,7 +13,7 @@ import yaml
 from conftest import ROOT
 
 # import name -> distribution name, where they differ
-DISTRIBUTIONS = {"yaml": "pyyaml"}
+DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn"}
 
 
 def _imports(folder: Path) -> set[str]:
