@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backprop_lab.labs.playground import LAB
 from backprop_lab.labs.playground import ledger
 from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import replicas, run_ident
@@ -39,16 +40,7 @@ SETTING_COLUMNS = (
     "data_seed",
 )
 # micrograd's demo step by step: its printed loss and accuracy beside the run's
-STEP_COLUMNS = (
-    "run_id",
-    "seed",
-    "step",
-    "printed_loss",
-    "loss",
-    "relative_difference",
-    "printed_accuracy",
-    "accuracy",
-)
+STEP_COLUMNS = LAB.tables["playground_micrograd_steps"]
 # hidden units whose incoming weights and biases differ by no more than this are identical
 IDENTICAL = 1e-12
 
