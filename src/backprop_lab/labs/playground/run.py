@@ -43,8 +43,6 @@ INITS = {
     # micrograd's MLP: random.seed(seed), uniform(−1, 1) neuron by neuron, biases 0
     "micrograd": {"kind": "python_uniform", "low": -1.0, "high": 1.0},
 }
-# the lab's sample order -> does each seed draw a new order every epoch?
-ORDERS = ("shuffled", "data")
 
 
 def network_spec(settings: dict[str, Any]) -> NetSpec:
