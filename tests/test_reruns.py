@@ -164,6 +164,9 @@ def test_an_interrupted_job_comes_back(rerun_copy: Path, stage: str, sig: signal
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # as from a terminal: a shell's background job (`make test &`) starts with Ctrl-C
+        # ignored, and Snakemake and its jobs would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not (rerun_copy / "job-started").exists():
