@@ -1,0 +1,337 @@
+"""Named departures from an example's stated setup, and the search that tries them.
+
+When a printed number differs from what the stated setup computes, the search tries every
+named departure (``DEPARTURES``: the author's other choices and the mistakes students make
+most) on every printed number not yet explained, ranks them by how many of those numbers
+each explains (a departure that explains a whole block is the likelier story), and names,
+per number, the best-ranked one that reproduces it; then pairs of departures for the
+numbers no single one explains (of runs up to ``PAIR_ROUNDS`` rounds). A transcription slip
+is judged on the printed text (``slip``), not by a run.
+
+``DEPARTURES`` is plain data (the example schema's check reads it while Snakemake builds
+its DAG); the search imports numpy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backprop_lab.worked.model import Entry, Model
+
+# name -> what it means, in the report's words
+DEPARTURES: dict[str, str] = {
+    "update_order": "the other update order (layer by layer: the hidden deltas from the "
+    "already updated weights above, or all from one forward pass)",
+    "bias_training": "a bias trained instead of frozen, or frozen instead of trained",
+    "unit_activation": "one unit's activation changed",
+    "dtype": "float32 instead of float64 (or the reverse)",
+    "rounded_intermediates": "every intermediate value rounded to the printed decimals",
+    "truncated": "the value truncated, not rounded, to the printed digits",
+    "inferred_step": "the step size that the printed updated parameters imply",
+    "restarted": "a run restarted from the initial values instead of continued",
+    "loss_scale": "the squared error with or without ½, or as a mean",
+    "batch_combination": "the samples' gradients summed, averaged, or applied one by one",
+    "round_off_by_one": "the round off by one",
+    "missing_derivative": "the activation derivative left out of the deltas",
+    "derivative_at_net": "the derivative's formula in the output evaluated at the net input "
+    "(σ(net)(1 − σ(net)) written as net(1 − net))",
+    "flipped_sign": "the update's sign flipped (w + step · dE/dw)",
+    "transposed_weight": "the transposed weight in a hidden delta (w6 for w7)",
+    "transcription_slip": "one digit changed, dropped, added or two swapped, in a print whose "
+    "neighbours agree",
+}
+# the student mistakes among them (the marking table counts these)
+MISTAKES = ("missing_derivative", "derivative_at_net", "flipped_sign", "transposed_weight")
+ACTIVATION_TRIALS = ("sigmoid", "relu", "tanh", "identity")
+SQUARED_LOSSES = ("half_sse", "sse", "mse", "half_mse")
+PAIR_ROUNDS = 100
+
+Value = tuple[float | None, str]  # a candidate value and its departure's words
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One concrete departure: its kind (a DEPARTURES name), its words with the numbers,
+    and either the Setup changes it makes or how it computes an entry's candidates."""
+
+    kind: str
+    detail: str
+    changes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    candidates: Callable[[Model, Entry], list[Value]] | None = field(
+        default=None, hash=False, compare=False
+    )
+    matches: Callable[[Entry, float | None], bool] | None = field(
+        default=None, hash=False, compare=False
+    )
+
+    def explain(self, model: Model, entry: Entry) -> Value | None:
+        """The candidate that reproduces the entry, or None."""
+        from backprop_lab.ledger import matches
+
+        test = self.matches or (lambda e, v: matches(e.printed, v))
+        if self.candidates is not None:
+            found = self.candidates(model, entry)
+        else:
+            found = [(model.value(entry, model.stated.but(**self.changes)), self.detail)]
+        return next(((v, d) for v, d in found if test(entry, v)), None)
+
+
+def trials(model: Model, allowed: set[str]) -> list[Trial]:
+    """Every concrete departure of the example, in DEPARTURES order."""
+    out: list[Trial] = []
+    for kind in DEPARTURES:
+        if kind in allowed and kind in _MAKERS:
+            out += _MAKERS[kind](model)
+    return out
+
+
+def _update_order(model: Model) -> list[Trial]:
+    other = "simultaneous" if model.stated.order == "layer_by_layer" else "layer_by_layer"
+    words = {"layer_by_layer": "layer by layer (hidden deltas from the updated weights)",
+             "simultaneous": "all parameters from one forward pass"}
+    return [Trial("update_order", f"update order {words[other]}", {"order": other})]
+
+
+def _bias_training(model: Model) -> list[Trial]:
+    stated, params = model.stated.trained, model.graph.parameters
+    out = []
+    flips = [params.index(b) for b in model.graph.biases]
+    for k in flips:
+        t = list(stated)
+        t[k] = not t[k]
+        state = "trained" if t[k] else "frozen"
+        out.append(Trial("bias_training", f"{params[k]} {state}", {"trained": tuple(t)}))
+    if len(flips) > 1:
+        t = [not v if k in flips else v for k, v in enumerate(stated)]
+        names = ", ".join(params[k] for k in flips)
+        state = "trained" if t[flips[0]] else "frozen"
+        if len({t[k] for k in flips}) == 1:
+            out.append(Trial("bias_training", f"{names} all {state}", {"trained": tuple(t)}))
+    return out
+
+
+def _unit_activation(model: Model) -> list[Trial]:
+    acts, out = model.stated.activations, []
+    for l, layer in enumerate(model.graph.layers[1:], start=1):
+        for k, unit in enumerate(layer):
+            for name in ACTIVATION_TRIALS:
+                if name != acts[l][k]:
+                    row = list(acts[l])
+                    row[k] = name
+                    changed = (*acts[:l], tuple(row), *acts[l + 1 :])
+                    detail = f"{unit} uses {name} instead of {acts[l][k]}"
+                    out.append(Trial("unit_activation", detail, {"activations": changed}))
+    return out
+
+
+def _dtype(model: Model) -> list[Trial]:
+    other = "float32" if model.stated.dtype == "float64" else "float64"
+    return [Trial("dtype", f"computed in {other}", {"dtype": other})]
+
+
+def _rounded(model: Model) -> list[Trial]:
+    from backprop_lab.ledger import _decimals
+
+    places = sorted({_decimals(e.text) for e in model.entries if "e" not in e.text.lower()})
+    return [
+        Trial("rounded_intermediates", f"every intermediate value rounded to {d} decimals",
+              {"decimals": d})
+        for d in places
+        if 1 <= d <= 12
+    ]
+
+
+def _truncated(model: Model) -> list[Trial]:
+    def candidates(m: Model, e: Entry) -> list[Value]:
+        return [(m.value(e), "truncated to the printed digits")]
+
+    def truncates(e: Entry, value: float | None) -> bool:
+        from backprop_lab.ledger import _decimals
+
+        if value is None or e.printed.exact or "e" in e.text.lower():
+            return False
+        d = _decimals(e.text)
+        cut = math.trunc(value * 10**d) / 10**d
+        return abs(cut - e.printed.value) < 0.01 * 10**-d
+
+    return [Trial("truncated", "truncated, not rounded", candidates=candidates, matches=truncates)]
+
+
+def _inferred_step(model: Model) -> list[Trial]:
+    from backprop_lab.ledger import matches
+
+    updated = [e for e in model.entries if e.quantity.of.kind == "param" and not e.quantity.wrt
+               and e.after == 1 and e.minus_after is None and not e.parameters]
+    ratios = []
+    for e in updated:
+        p0 = model.graph.initial[e.quantity.of.name]
+        stated = model.value(e)
+        if stated is not None and stated != p0:
+            ratios.append((p0 - e.printed.value) / (p0 - stated))
+    if not ratios:
+        return []
+    ratio = sorted(ratios)[len(ratios) // 2]
+    out = []
+    for digits in (2, 3, 4):
+        step = float(f"{model.stated.step * ratio:.{digits}g}")
+        setup = model.stated.but(step=step)
+        if step != model.stated.step and all(matches(e.printed, model.value(e, setup)) for e in updated):
+            detail = f"step {step:g} instead of {model.stated.step:g} (what the {len(updated)} printed updated parameters imply)"
+            out.append(Trial("inferred_step", detail, {"step": step}))
+            break
+    return out
+
+
+def _restarted(model: Model) -> list[Trial]:
+    def candidates(m: Model, e: Entry) -> list[Value]:
+        earlier = sorted({r for x in m.entries for r in x.rounds if 0 < r < e.after})
+        return [(m.value(e, after=e.after - j),
+                 f"restarted from the initial values after round {j}: {e.after - j} rounds, "
+                 f"not {e.after}") for j in earlier]
+
+    return [Trial("restarted", "restarted from the initial values", candidates=candidates)]
+
+
+def _loss_scale(model: Model) -> list[Trial]:
+    if model.stated.loss not in SQUARED_LOSSES:
+        return []
+    return [Trial("loss_scale", f"loss {name} instead of {model.stated.loss}", {"loss": name})
+            for name in SQUARED_LOSSES if name != model.stated.loss]
+
+
+def _batch(model: Model) -> list[Trial]:
+    if len(model.x) < 2:
+        return []
+    return [Trial("batch_combination", f"batch {name} instead of {model.stated.batch}",
+                  {"batch": name}) for name in ("per_sample", "sum", "mean")
+            if name != model.stated.batch]
+
+
+def _off_by_one(model: Model) -> list[Trial]:
+    def candidates(m: Model, e: Entry) -> list[Value]:
+        return [(m.value(e, after=e.after + d), f"after {e.after + d} rounds, not {e.after}")
+                for d in (-1, 1) if e.after + d >= 0 and e.minus_after is None]
+
+    return [Trial("round_off_by_one", "the round off by one", candidates=candidates)]
+
+
+def _mistake(kind: str, detail: str, changes: dict[str, Any]) -> Callable[[Model], list[Trial]]:
+    return lambda model: [Trial(kind, detail, changes)]
+
+
+def _transposed(model: Model) -> list[Trial]:
+    layers = model.graph.layers
+    square = any(len(a) == len(b) for a, b in zip(layers[1:], layers[2:]))
+    if not square:
+        return []
+    return [Trial("transposed_weight", "hidden deltas through the transposed weights",
+                  {"transposed": True})]
+
+
+_MAKERS: dict[str, Callable[[Model], list[Trial]]] = {
+    "update_order": _update_order,
+    "bias_training": _bias_training,
+    "unit_activation": _unit_activation,
+    "dtype": _dtype,
+    "rounded_intermediates": _rounded,
+    "truncated": _truncated,
+    "inferred_step": _inferred_step,
+    "restarted": _restarted,
+    "loss_scale": _loss_scale,
+    "batch_combination": _batch,
+    "round_off_by_one": _off_by_one,
+    "missing_derivative": _mistake("missing_derivative", "no activation derivative in the deltas",
+                                   {"derivative": "missing"}),
+    "derivative_at_net": _mistake("derivative_at_net", "the derivative evaluated at the net input",
+                                  {"derivative": "at_net"}),
+    "flipped_sign": _mistake("flipped_sign", "the update's sign flipped", {"sign": 1.0}),
+    "transposed_weight": _transposed,
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What explains one printed number: the departures' kinds and words, and the value."""
+
+    kinds: tuple[str, ...]
+    detail: str
+    value: float | None
+
+
+def search(
+    model: Model, unexplained: list[Entry], allowed: set[str], slipped: set[int] = frozenset()
+) -> dict[int, Found]:
+    """The departure (or pair) that reproduces each entry, by entry index; entries that
+    nothing explains are left out. Departures are ranked on the entries of short runs (at
+    most PAIR_ROUNDS rounds); an entry of a longer run tries them in that order and stops
+    at the first that reproduces it. Pairs are tried for the short runs' entries that no
+    single departure explains and no transcription slip does (`slipped`)."""
+    model.needed |= {r + d for e in unexplained for r in e.rounds for d in (-1, 1) if r + d >= 0}
+    singles = trials(model, allowed)
+    short = [e for e in unexplained if e.after <= PAIR_ROUNDS]
+    hits = {t: {e.index: t.explain(model, e) for e in short} for t in singles}
+    hits = {t: {i: v for i, v in h.items() if v is not None} for t, h in hits.items()}
+    ranked = sorted(singles, key=lambda t: -len(hits[t]))  # stable: DEPARTURES order
+    found: dict[int, Found] = {}
+    for e in unexplained:
+        for t in ranked:
+            hit = hits[t].get(e.index) if e.after <= PAIR_ROUNDS else t.explain(model, e)
+            if hit is not None:
+                found[e.index] = Found((t.kind,), hit[1], hit[0])
+                break
+    rest = [e for e in short if e.index not in found and e.index not in slipped]
+    if rest:
+        found.update(_pairs(model, rest, [t for t in ranked if t.changes]))
+    return found
+
+
+def _pairs(model: Model, entries: list[Entry], setups: list[Trial]) -> dict[int, Found]:
+    found: dict[int, Found] = {}
+    for a, b in itertools.combinations(setups, 2):
+        if set(a.changes) & set(b.changes) or not entries:
+            continue
+        pair = Trial(a.kind, f"{a.detail}, and {b.detail}", {**a.changes, **b.changes})
+        for e in list(entries):
+            hit = pair.explain(model, e)
+            if hit is not None:
+                found[e.index] = Found((a.kind, b.kind), pair.detail, hit[0])
+                entries.remove(e)
+    return found
+
+
+def slip(printed: str, value: float | None) -> str | None:
+    """The transcription slip that turns `value`, printed with the same digits, into the
+    printed text (one digit changed, dropped, added, or two neighbours swapped); None if
+    no one-digit slip does."""
+    if value is None or not math.isfinite(value) or "e" in printed.lower():
+        return None
+    from backprop_lab.ledger import _decimals
+
+    text = printed.strip()
+    d = _decimals(text)
+    for places, how in ((d, "changed"), (d + 1, "dropped"), (d - 1, "added"), (d, "swapped")):
+        if places < 0:
+            continue
+        computed = f"{value:.{places}f}"
+        if _one_edit(computed, text, how):
+            return f"one digit {how}: computed {computed}, printed {text}"
+    return None
+
+
+def _one_edit(computed: str, printed: str, how: str) -> bool:
+    if how == "changed":
+        diff = [i for i, (a, b) in enumerate(zip(computed, printed)) if a != b]
+        return len(computed) == len(printed) and len(diff) == 1 and computed[diff[0]].isdigit()
+    if how == "swapped":
+        diff = [i for i, (a, b) in enumerate(zip(computed, printed)) if a != b]
+        return (len(computed) == len(printed) and len(diff) == 2 and diff[1] == diff[0] + 1
+                and computed[diff[0]] == printed[diff[1]] and computed[diff[1]] == printed[diff[0]])
+    longer, shorter = (computed, printed) if how == "dropped" else (printed, computed)
+    return len(longer) == len(shorter) + 1 and any(
+        longer[:i] + longer[i + 1 :] == shorter and longer[i].isdigit() for i in range(len(longer))
+    )
