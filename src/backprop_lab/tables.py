@@ -24,12 +24,17 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+# columns that are text even when every value looks like a number: a printed number is
+# kept as its author wrote it ("0.4700000" is not 0.47)
+TEXT_COLUMNS = {"seed_key": str, "printed": str}
+
+
 def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype={"seed_key": str}, low_memory=False)
+        frame = pd.read_csv(path, dtype=TEXT_COLUMNS, low_memory=False)
     except FileNotFoundError:
         raise TableError(f"{path}: missing; rerun snakemake to regenerate it") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:

@@ -17,6 +17,7 @@ REGISTRY = (
     "gradient_equality",
     "classification",
     "playground",
+    "worked",
     "timing",
 )
 

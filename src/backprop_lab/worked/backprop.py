@@ -240,6 +240,7 @@ class Net:
         theta = self.theta() if theta is None else theta
         kept = {0: theta.copy()} if 0 in keep else {}
         last = max(keep, default=0)
+        self.diverged_round: int | None = None
         with np.errstate(all="ignore"):
             for k in range(1, last + 1):
                 if self.setup.batch == "per_sample":
@@ -250,6 +251,7 @@ class Net:
                 if k in keep:
                     kept[k] = theta.copy()
                 if not np.all(np.isfinite(theta)):
+                    self.diverged_round = k
                     break  # diverged: every later round is missing
         return kept
 

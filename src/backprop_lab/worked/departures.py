@@ -116,16 +116,35 @@ def _bias_training(model: Model) -> list[Trial]:
 
 
 def _unit_activation(model: Model) -> list[Trial]:
-    acts, out = model.stated.activations, []
-    for l, layer in enumerate(model.graph.layers[1:], start=1):
-        for k, unit in enumerate(layer):
+    """One unit's activation changed; or every unit one activation but one unit another
+    (a lab that says "ReLU" and put it on one output only)."""
+    stated, units = model.stated.activations, model.graph.layers
+    cells = [(l, k) for l in range(1, len(units)) for k in range(len(units[l]))]
+    seen, out = {stated}, []
+
+    def add(changed: tuple, detail: str) -> None:
+        if changed not in seen:
+            seen.add(changed)
+            out.append(Trial("unit_activation", detail, {"activations": changed}))
+
+    def with_cell(base: tuple, l: int, k: int, name: str) -> tuple:
+        row = list(base[l])
+        row[k] = name
+        return (*base[:l], tuple(row), *base[l + 1 :])
+
+    for l, k in cells:
+        for name in ACTIVATION_TRIALS:
+            if name != stated[l][k]:
+                add(with_cell(stated, l, k, name),
+                    f"{units[l][k]} uses {name} instead of {stated[l][k]}")
+    for rest in ACTIVATION_TRIALS:
+        uniform = (stated[0], *(tuple(rest for _ in layer) for layer in units[1:]))
+        add(uniform, f"every unit uses {rest}")
+        for l, k in cells:
             for name in ACTIVATION_TRIALS:
-                if name != acts[l][k]:
-                    row = list(acts[l])
-                    row[k] = name
-                    changed = (*acts[:l], tuple(row), *acts[l + 1 :])
-                    detail = f"{unit} uses {name} instead of {acts[l][k]}"
-                    out.append(Trial("unit_activation", detail, {"activations": changed}))
+                if name != rest:
+                    add(with_cell(uniform, l, k, name),
+                        f"{units[l][k]} uses {name}, every other unit {rest}")
     return out
 
 

@@ -1,0 +1,96 @@
+"""The worked examples' report context: per example its setup, round-1 tables, ledger
+(counts, the reasons grouped by kind, the rows to look at first), the values at the printed
+rounds and its variants; across examples, the marking table."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from backprop_lab.ledger import REPRODUCED
+from backprop_lab.worked.departures import DEPARTURES, MISTAKES
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def context(
+    tables: dict[str, pd.DataFrame], section: dict[str, Any], config: dict[str, Any], labels: dict
+) -> dict[str, Any]:
+    marking = _records(tables["worked_marking"])
+    labels = {name: str(v.get("label", name)) for name, v in section["variants"].items()}
+    labels["as_printed"] = "as printed"
+    examples = [_example(m, tables, labels) for m in marking]
+    return {
+        "config": section,
+        "examples": examples,
+        "marking": marking,
+        "mistake_names": {k: DEPARTURES[k] for k in MISTAKES},
+        "totals": {
+            key: sum(int(m[key]) for m in marking)
+            for key in ("printed", "reproduced", "departure", "not_reproducible")
+        },
+    }
+
+
+def _of(frame: pd.DataFrame, example: str) -> pd.DataFrame:
+    return frame[frame["example"] == example]
+
+
+def _example(mark: dict[str, Any], tables: dict[str, pd.DataFrame], labels: dict) -> dict:
+    name = mark["example"]
+    setup = {r["key"]: r["value"] or "" for r in _records(_of(tables["worked_setup"], name))}
+    ledger = _records(_of(tables["worked_printed"], name))
+    kinds = Counter((r["verdict"], r["kind"]) for r in ledger)
+    chain = _records(_of(tables["worked_chain"], name))
+    forward = _records(_of(tables["worked_forward"], name))
+    return {
+        "name": name,
+        "mark": mark,
+        "setup": setup,
+        "forward": forward,
+        "chain": chain,
+        "max_difference": max((r["difference"] for r in chain + forward), default=0.0),
+        "ledger": ledger,
+        "by_kind": [
+            {"verdict": v, "kind": k, "count": n, "meaning": DEPARTURES.get(k, _KIND_WORDS.get(k, ""))}
+            for (v, k), n in sorted(kinds.items(), key=lambda kv: -kv[1])
+        ],
+        "look_first": [r for r in ledger if r["verdict"] != REPRODUCED],
+        "rounds": _records(_of(tables["worked_rounds"], name)),
+        "variants": _variants(_of(tables["worked_variants"], name), labels),
+    }
+
+
+_KIND_WORDS = {
+    "stated": "the stated setup gives it",
+    "none": "nothing tried gives it",
+}
+
+
+def _variants(frame: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Per variant: its final loss (median and range over seeds) and divergence."""
+    out = []
+    for variant, group in frame.groupby("variant", sort=False):
+        final = group["final_loss"].astype(float)
+        diverged = group["diverged_round"].notna().sum()
+        out.append({
+            "variant": variant,
+            "label": labels.get(variant, variant),
+            "changed": group["changed"].iloc[0],
+            "rounds": int(group["rounds"].max()),
+            "seeds": len(group) if group["seed"].notna().any() else 0,
+            "initial_loss": float(group["initial_loss"].astype(float).median()),
+            "final_median": float(final.median()) if final.notna().any() else None,
+            "final_min": float(final.min()) if final.notna().any() else None,
+            "final_max": float(final.max()) if final.notna().any() else None,
+            "diverged": int(diverged),
+        })
+    return out
