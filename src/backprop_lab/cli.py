@@ -65,6 +65,12 @@ def _reproduce(args: argparse.Namespace) -> None:
 def _reference(args: argparse.Namespace) -> None:
     make = _stage("reference").make_reference
     members = [m for m in args.members.split(",") if m]
+    if args.lab:
+        update = _stage("reference").update_reference
+        raise SystemExit(
+            update(Path(args.source), Path(args.dest), Path(args.workdir), args.cores, members,
+                   args.lab, args.resume)
+        )
     raise SystemExit(
         make(
             Path(args.source),
@@ -161,6 +167,10 @@ def main(argv: list[str] | None = None) -> None:
         "--resume",
         action="store_true",
         help="take the runs that already finished in --workdir (after an interruption)",
+    )
+    ref.add_argument(
+        "--lab",
+        help="remake only this lab's tables and classes in --dest (the others stay as they are)",
     )
     ref.set_defaults(func=_reference)
 

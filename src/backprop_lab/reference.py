@@ -392,7 +392,11 @@ class Run:
 
 
 def regenerate(
-    source: Path, workdir: Path, cores: int, env: dict[str, str] | None = None
+    source: Path,
+    workdir: Path,
+    cores: int,
+    env: dict[str, str] | None = None,
+    targets: tuple[str, ...] = ("tables",),
 ) -> Run | None:
     """Copy the pipeline at `source` into `workdir` (emptied first), run it to the tables
     with `env` added to the environment (another kernel set), and read what it made: the
@@ -406,19 +410,20 @@ def regenerate(
         shutil.rmtree(workdir)
     copy_pipeline(source, workdir)
     environ = {**os.environ, **(env or {})}
-    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "tables"]
+    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), *targets]
     if _run_streaming(command, workdir, workdir / "snakemake.log", environ) != 0:
         return None
-    return read_run(workdir, env)
+    return read_run(workdir, env, claims=targets == ("tables",))
 
 
 # written last into a run's folder: the run reached its tables, kernels and claims
 RUN_DONE = "run-done.json"
 
 
-def read_run(workdir: Path, env: dict[str, str] | None = None) -> Run:
+def read_run(workdir: Path, env: dict[str, str] | None = None, claims: bool = True) -> Run:
     """What a finished run in `workdir` made: its tables, its jobs' kernels and its claims
-    (both computed here, with the run's own code and environment)."""
+    (both computed here, with the run's own code and environment; no claims for a run of
+    one lab's tables)."""
     workdir = workdir.resolve()
     environ = {**os.environ, **(env or {}), "PYTHONPATH": str(workdir / "src")}
     cli = [sys.executable, "-m", "backprop_lab.cli"]
@@ -428,8 +433,8 @@ def read_run(workdir: Path, env: dict[str, str] | None = None) -> Run:
         ).stdout
     )
     settings = sorted((workdir / "results/settings").glob("report.*.json"), key=os.path.getmtime)
-    claims = None
-    if settings:
+    verdicts = None
+    if settings and claims:
         subprocess.run(
             [
                 *cli,
@@ -445,9 +450,9 @@ def read_run(workdir: Path, env: dict[str, str] | None = None) -> Run:
             env=environ,
             check=True,
         )
-        claims = read_claims(workdir / "claims.csv")
+        verdicts = read_claims(workdir / "claims.csv")
     (workdir / RUN_DONE).write_text(json.dumps({"kernels": kernels, "env": env or {}}) + "\n")
-    return Run(workdir, workdir / "reports" / "tables", kernels, claims)
+    return Run(workdir, workdir / "reports" / "tables", kernels, verdicts)
 
 
 def finished_run(workdir: Path, env: dict[str, str] | None) -> Run | None:
@@ -578,3 +583,50 @@ def _commit(source: Path) -> str:
         ["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=False
     )
     return done.stdout.strip() if done.returncode == 0 else "unknown (not a git checkout)"
+
+
+def update_reference(
+    source: Path, dest: Path, workdir: Path, cores: int, members: list[str], lab_name: str,
+    resume: bool = False,
+) -> int:
+    """Remake one lab's part of the committed reference `dest`: its tables from a pinned
+    run and the ensemble's runs of that lab alone, its values' classes; every other lab's
+    tables, classes and the claims stay as they are (a lab added, or a lab whose code
+    alone changed, needs no run of the others)."""
+    from backprop_lab.labs import get
+
+    lab = get(lab_name)
+    names = [t for t in lab.tables if t not in lab.wall_time_tables()]
+    targets = tuple(f"reports/tables/{t}.csv" for t in lab.tables)
+    runs: dict[str, Run] = {}
+    for name, env in {"pinned": {}, **{m: ENSEMBLE[m] for m in members}}.items():
+        print(f"Reference ({lab_name}): the run '{name}' ...", flush=True)
+        run = finished_run(workdir / name, env) if resume else None
+        run = run or regenerate(source, workdir / name, cores, env, targets)
+        if run is None:
+            print(f"FAILED: the run '{name}' did not reach the tables; see {workdir / name}")
+            return 2
+        runs[name] = run
+    base = runs.pop("pinned")
+    classes: list[GroupClass] = []
+    for name in names:
+        others = [read_table(r.tables / f"{name}.csv") for r in runs.values()]
+        classes += classify(name, read_table(base.tables / f"{name}.csv"), others,
+                            lab.roundoff.get(name, ()))
+    kept = pd.read_csv(dest / "classes.csv", dtype={"group": str}, keep_default_na=False,
+                       na_values=[""])
+    merged = pd.concat([kept[~kept["table"].isin(names)], classes_frame(classes)])
+    write_table(merged, dest / "classes.csv")
+    for name in names:
+        shutil.copyfile(base.tables / f"{name}.csv", dest / "tables" / f"{name}.csv")
+    provenance = json.loads((dest / "provenance.json").read_text())
+    counts = merged.groupby("class")["n"].sum()
+    provenance["values_per_class"] = {c: int(counts.get(c, 0)) for c in CLASSES}
+    provenance.setdefault("labs_remade", {})[lab_name] = {
+        "made": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(source),
+        "members": members,
+    }
+    (dest / "provenance.json").write_text(json.dumps(provenance, indent=1, sort_keys=True) + "\n")
+    print(f"Updated the reference {dest} for {lab_name}: {provenance['values_per_class']}")
+    return 0

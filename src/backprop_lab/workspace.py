@@ -8,7 +8,7 @@ from pathlib import Path
 
 # What a copy needs: the wiring, the package, the config, the profiles, and the
 # environment every rule names (Snakemake records it with each job).
-PIPELINE = ("Snakefile", "workflow", "src", "config", "profiles", "environment.yml")
+PIPELINE = ("Snakefile", "workflow", "src", "config", "examples", "profiles", "environment.yml")
 
 
 def copy_pipeline(source: Path, dest: Path) -> Path:

@@ -26,7 +26,8 @@ class TorchNet:
 
     def __init__(self, net: Net):
         s = net.setup
-        if s.derivative != "chain" or s.sign != -1.0 or s.transposed or s.decimals is not None:
+        mistakes = s.transposed or s.weight_gradients or s.decimals is not None
+        if s.derivative != "chain" or s.sign != -1.0 or mistakes:
             raise ValueError("autograd computes the chain rule only: no mistake to twin")
         if s.order != "simultaneous":
             raise ValueError("autograd updates every parameter from one forward pass")

@@ -45,6 +45,9 @@ class Setup:
     derivative: str = "chain"  # chain | missing | at_net
     sign: float = -1.0  # −1: down the gradient; +1: the flipped update
     transposed: bool = False  # a hidden delta takes W[j, i] for W[i, j]
+    # a hidden unit's dE/dout from the gradients of its outgoing weights (Σ_j dE/dw_ij =
+    # out_i · Σ_j δ_j) instead of Σ_j w_ij · δ_j (the 2-2-2 lab's numpy listing)
+    weight_gradients: bool = False
     decimals: int | None = None  # every intermediate value rounded to these decimals
 
     def but(self, **changes: Any) -> Setup:
@@ -181,8 +184,11 @@ class Net:
 
     # --- backward ------------------------------------------------------------------------
 
-    def down(self, g_net: Array, w: Array) -> Array:
-        """dE/dout of the layer below from the deltas above and the weights used."""
+    def down(self, g_net: Array, w: Array, below: Array) -> Array:
+        """dE/dout of the layer below (outputs `below`) from the deltas above and the
+        weights used."""
+        if self.setup.weight_gradients:
+            return self.r(below * g_net.sum(axis=1, keepdims=True))
         return self.r(g_net @ (w if self.setup.transposed and w.shape[0] == w.shape[1] else w.T))
 
     def backward(self, theta: Array, x: Array, y: Array, top: Node) -> dict[str, Any]:
@@ -208,7 +214,7 @@ class Net:
             per_w = self.r(outs[l - 1][:, :, None] * g_net[l][:, None, :])
             np.add.at(g_theta, (slice(None), self.wid[l]), per_w)
             np.add.at(g_theta, (slice(None), self.bid[l]), g_net[l])
-            g = self.down(g_net[l], theta[self.wid[l]])
+            g = self.down(g_net[l], theta[self.wid[l]], outs[l - 1])
         g_out[0] = g if start > 0 else None
         g_theta[:, self.slot] = 0.0
         return {"net": g_net, "out": g_out, "theta": g_theta, "nets": nets, "outs": outs}
@@ -232,7 +238,7 @@ class Net:
             move = self.moves[l]
             theta[move] = self.r(theta[move] - step * grad[move])
             w_used = theta[self.wid[l]] if self.setup.order == "layer_by_layer" else w_old
-            g = self.down(g_net, w_used)
+            g = self.down(g_net, w_used, outs[l - 1])
         return theta
 
     def train(self, x: Array, y: Array, keep: set[int], theta: Array | None = None) -> dict:

@@ -14,7 +14,6 @@ its DAG); the search imports numpy.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ DEPARTURES: dict[str, str] = {
     "rounded_intermediates": "every intermediate value rounded to the printed decimals",
     "truncated": "the value truncated, not rounded, to the printed digits",
     "inferred_step": "the step size that the printed updated parameters imply",
+    "step_size": "another step size (half, double, a tenth, ten times the stated one)",
     "restarted": "a run restarted from the initial values instead of continued",
     "loss_scale": "the squared error with or without ½, or as a mean",
     "batch_combination": "the samples' gradients summed, averaged, or applied one by one",
@@ -42,14 +42,25 @@ DEPARTURES: dict[str, str] = {
     "(σ(net)(1 − σ(net)) written as net(1 − net))",
     "flipped_sign": "the update's sign flipped (w + step · dE/dw)",
     "transposed_weight": "the transposed weight in a hidden delta (w6 for w7)",
+    "weight_gradients": "a hidden unit's error from its outgoing weights' gradients "
+    "(dE/dw5 + dE/dw6) instead of the weights times the deltas",
     "transcription_slip": "one digit changed, dropped, added or two swapped, in a print whose "
     "neighbours agree",
 }
 # the student mistakes among them (the marking table counts these)
-MISTAKES = ("missing_derivative", "derivative_at_net", "flipped_sign", "transposed_weight")
+MISTAKES = (
+    "missing_derivative",
+    "derivative_at_net",
+    "flipped_sign",
+    "transposed_weight",
+    "weight_gradients",
+)
 ACTIVATION_TRIALS = ("sigmoid", "relu", "tanh", "identity")
 SQUARED_LOSSES = ("half_sse", "sse", "mse", "half_mse")
-PAIR_ROUNDS = 100
+PAIR_ROUNDS = 100  # runs this short are tried with every departure, for the ranking
+PAIR_MAX_ROUNDS = 1000  # runs this short are tried with pairs of departures
+TOP_PAIRED = 3  # pairs: each of the best-ranked departures with every other
+STEP_FACTORS = (0.5, 2.0, 0.1, 10.0)
 
 Value = tuple[float | None, str]  # a candidate value and its departure's words
 
@@ -206,6 +217,12 @@ def _inferred_step(model: Model) -> list[Trial]:
     return out
 
 
+def _step_size(model: Model) -> list[Trial]:
+    step = model.stated.step
+    return [Trial("step_size", f"step {step * f:g} instead of {step:g}", {"step": step * f})
+            for f in STEP_FACTORS]
+
+
 def _restarted(model: Model) -> list[Trial]:
     def candidates(m: Model, e: Entry) -> list[Value]:
         earlier = sorted({r for x in m.entries for r in x.rounds if 0 < r < e.after})
@@ -260,6 +277,7 @@ _MAKERS: dict[str, Callable[[Model], list[Trial]]] = {
     "rounded_intermediates": _rounded,
     "truncated": _truncated,
     "inferred_step": _inferred_step,
+    "step_size": _step_size,
     "restarted": _restarted,
     "loss_scale": _loss_scale,
     "batch_combination": _batch,
@@ -270,6 +288,11 @@ _MAKERS: dict[str, Callable[[Model], list[Trial]]] = {
                                   {"derivative": "at_net"}),
     "flipped_sign": _mistake("flipped_sign", "the update's sign flipped", {"sign": 1.0}),
     "transposed_weight": _transposed,
+    "weight_gradients": _mistake(
+        "weight_gradients",
+        "hidden errors from the outgoing weights' gradients",
+        {"weight_gradients": True},
+    ),
 }
 
 
@@ -286,41 +309,76 @@ def search(
     model: Model, unexplained: list[Entry], allowed: set[str], slipped: set[int] = frozenset()
 ) -> dict[int, Found]:
     """The departure (or pair) that reproduces each entry, by entry index; entries that
-    nothing explains are left out. Departures are ranked on the entries of short runs (at
-    most PAIR_ROUNDS rounds); an entry of a longer run tries them in that order and stops
-    at the first that reproduces it. Pairs are tried for the short runs' entries that no
-    single departure explains and no transcription slip does (`slipped`)."""
+    nothing explains are left out.
+
+    Numbers printed at one round come from one run, so the search works round by round:
+    of the departures, the one that reproduces the most of that round's numbers wins (ties:
+    the one that explains the most numbers of short runs, at most PAIR_ROUNDS rounds, then
+    DEPARTURES order); a round of a longer run takes the first that reproduces any, in that
+    ranking. Numbers left, and no transcription slip (`slipped`), try pairs of the
+    TOP_PAIRED best-ranked departures with every other, up to PAIR_MAX_ROUNDS rounds."""
     model.needed |= {r + d for e in unexplained for r in e.rounds for d in (-1, 1) if r + d >= 0}
     singles = trials(model, allowed)
     short = [e for e in unexplained if e.after <= PAIR_ROUNDS]
     hits = {t: {e.index: t.explain(model, e) for e in short} for t in singles}
     hits = {t: {i: v for i, v in h.items() if v is not None} for t, h in hits.items()}
     ranked = sorted(singles, key=lambda t: -len(hits[t]))  # stable: DEPARTURES order
+    setups = [t for t in ranked if t.changes]
     found: dict[int, Found] = {}
-    for e in unexplained:
-        for t in ranked:
-            hit = hits[t].get(e.index) if e.after <= PAIR_ROUNDS else t.explain(model, e)
-            if hit is not None:
-                found[e.index] = Found((t.kind,), hit[1], hit[0])
+    for group in _rounds(unexplained):
+        todo = list(group)
+        while todo:
+            pick = _best(model, todo, ranked, hits)
+            n = len(pick[1]) if pick else 0
+            pairable = [e for e in todo if e.index not in slipped and e.after <= PAIR_MAX_ROUNDS]
+            pairs = _pairs(model, pairable, setups) if n < len(todo) and pairable else {}
+            if len(pairs) > n:
+                found.update(pairs)
+            elif pick is not None:
+                trial, explained = pick
+                found.update({i: Found((trial.kind,), d, v) for i, (v, d) in explained.items()})
+            else:
                 break
-    rest = [e for e in short if e.index not in found and e.index not in slipped]
-    if rest:
-        found.update(_pairs(model, rest, [t for t in ranked if t.changes]))
+            todo = [e for e in todo if e.index not in found]
     return found
+
+
+def _rounds(entries: list[Entry]) -> list[list[Entry]]:
+    groups: dict[tuple, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault((e.after, e.minus_after), []).append(e)
+    return list(groups.values())
+
+
+def _best(model: Model, todo: list[Entry], ranked: list[Trial], hits: dict) -> tuple | None:
+    """The trial that reproduces the most of `todo` (a round's numbers) and what it gives."""
+    if all(e.after <= PAIR_ROUNDS for e in todo):
+        scored = [(t, {e.index: hits[t][e.index] for e in todo if e.index in hits[t]})
+                  for t in ranked]
+        best = max(scored, key=lambda te: len(te[1]), default=(None, {}))
+        return best if best[1] else None
+    for t in ranked:  # a long run: the first that reproduces any, in rank order
+        explained = {e.index: h for e in todo if (h := t.explain(model, e)) is not None}
+        if explained:
+            return t, explained
+    return None
 
 
 def _pairs(model: Model, entries: list[Entry], setups: list[Trial]) -> dict[int, Found]:
-    found: dict[int, Found] = {}
-    for a, b in itertools.combinations(setups, 2):
-        if set(a.changes) & set(b.changes) or not entries:
-            continue
-        pair = Trial(a.kind, f"{a.detail}, and {b.detail}", {**a.changes, **b.changes})
-        for e in list(entries):
-            hit = pair.explain(model, e)
-            if hit is not None:
-                found[e.index] = Found((a.kind, b.kind), pair.detail, hit[0])
-                entries.remove(e)
-    return found
+    """The pair (a top-ranked departure and any other) that reproduces the most of
+    `entries`; stops at one that reproduces them all."""
+    best: dict[int, Found] = {}
+    for a in setups[:TOP_PAIRED]:
+        for b in setups:
+            if b is a or set(a.changes) & set(b.changes):
+                continue
+            pair = Trial(a.kind, f"{a.detail}, and {b.detail}", {**a.changes, **b.changes})
+            got = {e.index: h for e in entries if (h := pair.explain(model, e)) is not None}
+            if len(got) > len(best):
+                best = {i: Found((a.kind, b.kind), pair.detail, h[0]) for i, h in got.items()}
+            if len(best) == len(entries):
+                return best
+    return best
 
 
 def slip(printed: str, value: float | None) -> str | None:
