@@ -126,14 +126,15 @@ UNSAFE = """() => {
 
 
 def test_hostile_config_text_arms_nothing_in_the_browser(tmp_path: Path) -> None:
-    """A title and labels ending in link, image, raw HTML and attribute syntax: in the
-    rendered page no element carries an on… attribute and no URL uses javascript:."""
+    """A title, labels and a worked example's texts ending in link, image, raw HTML and
+    attribute syntax: in the rendered page no element carries an on… attribute and no URL
+    uses javascript:."""
     _need_browser()
-    from conftest import copy_pipeline, snakemake
+    from conftest import snakemake
     from playwright.sync_api import sync_playwright
-    from test_robustness import _small_config
+    from test_robustness import hostile_pipeline
 
-    work = copy_pipeline(tmp_path / "hostile", _small_config())
+    work = hostile_pipeline(tmp_path / "hostile")
     snakemake(work, "--cores", "2")
     url = (work / "reports" / "report.html").resolve().as_uri()
     dialogs: list[str] = []

@@ -54,13 +54,45 @@ def _small_config() -> dict[str, Any]:
                 "engine": {"numpy": {"engine": "numpy", "label": HOSTILE + HOSTILE_END}}
             }
     config["report"]["title"] = f"Lab{HOSTILE_END}"
+    # a worked example whose every free text is hostile (hostile_pipeline writes it)
+    config["worked"] = {
+        "examples": ["hostile-examples"],
+        "variants": {"relu": {"activation": "relu", "label": LABEL}},
+    }
     return config
+
+
+HOSTILE_EXAMPLE = {
+    "title": f"Example{HOSTILE_END}",
+    "source": HOSTILE,
+    "note": LABEL,
+    "network": {
+        "layers": [["x1"], ["h1"], ["y1"]],
+        "weights": {
+            "w1": {"from": "x1", "to": "h1", "value": 0.5},
+            "w2": {"from": "h1", "to": "y1", "value": -0.5},
+        },
+    },
+    "data": [{"x": [1.0], "y": [0.5]}],
+    "training": {"loss": "half_sse", "step": 0.5, "rounds": 5},
+    "printed": [{"label": LABEL, "of": "out_h1", "text": "0.62"}],
+}
+
+
+def hostile_pipeline(dest: Path) -> Path:
+    """A pipeline copy with the small hostile config and its hostile worked example."""
+    import yaml
+
+    work = copy_pipeline(dest, _small_config())
+    (work / "hostile-examples").mkdir()
+    (work / "hostile-examples/hostile.yaml").write_text(yaml.safe_dump(HOSTILE_EXAMPLE))
+    return work
 
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One run with a diverging variant and hostile text in the title and a label."""
-    work = copy_pipeline(tmp_path_factory.mktemp("hostile"), _small_config())
+    work = hostile_pipeline(tmp_path_factory.mktemp("hostile"))
     snakemake(work, "--cores", "2")
     return work
 
@@ -138,6 +170,10 @@ def test_config_text_is_escaped(hostile_run: Path) -> None:
     # shown literally: in the <title>, the heading and the label cell
     assert text.count(f"Lab{HOSTILE_END}") >= 2, "the title is shown as typed"
     assert text.count(LABEL) >= 1, "the label is shown as typed"
+    # a worked example's title, source, note and variant label
+    assert text.count(f"Example{HOSTILE_END}") >= 1, "the example's title is shown as typed"
+    assert text.count(LABEL) >= 3, "the example's note and variant label are shown as typed"
+    assert HOSTILE in text, "the example's source is shown as typed"
     md = (hostile_run / "reports/report.md").read_text()
     assert "<script>" not in md
     assert r"a\|b" in md and r"\*star\*" in md, "Markdown specials are escaped"
@@ -146,6 +182,7 @@ def test_config_text_is_escaped(hostile_run: Path) -> None:
 def test_unsafe_names_are_rejected_before_any_job(tmp_path: Path) -> None:
     for axis, variant in (("../evil", "a"), ("engine", "../evil"), ("engine", "x/../../y")):
         config = _small_config()
+        config.pop("worked")  # its example folder is not written here
         config["hand_222"]["axes"][axis] = {variant: {}}
         work = copy_pipeline(tmp_path / f"case{len(list(tmp_path.iterdir()))}", config)
         done = snakemake(work, "-n", "--cores", "1", check=False)

@@ -210,7 +210,8 @@ def _inferred_step(model: Model) -> list[Trial]:
     for digits in (2, 3, 4):
         step = float(f"{model.stated.step * ratio:.{digits}g}")
         setup = model.stated.but(step=step)
-        if step != model.stated.step and all(matches(e.printed, model.value(e, setup)) for e in updated):
+        # a negative step is the flipped update sign, a mistake of its own
+        if step > 0 and step != model.stated.step and all(matches(e.printed, model.value(e, setup)) for e in updated):
             detail = f"step {step:g} instead of {model.stated.step:g} (what the {len(updated)} printed updated parameters imply)"
             out.append(Trial("inferred_step", detail, {"step": step}))
             break

@@ -240,15 +240,21 @@ def slug(path: str | Path) -> str:
     return text[:64] if text[0].isalnum() else f"x{text}"[:64]
 
 
-def files_in(paths: list[str], root: Path) -> list[Path]:
-    """The example files a config names: files, or folders of *.yaml (sorted)."""
+# the pipeline's folder (the Snakefile's): where example paths are found when the working
+# directory (`snakemake --directory`) does not hold them
+PIPELINE_ROOT = Path(__file__).resolve().parents[3]
+
+
+def files_in(paths: list[str], root: Path, key: str = "worked.examples") -> list[Path]:
+    """The example files a config names: files, or folders of *.yaml (sorted), relative to
+    `root` (the working directory), else to the pipeline's folder."""
     found: list[Path] = []
-    for i, entry in enumerate(paths):
-        path = root / entry
+    for entry in paths:
+        path = next((b / entry for b in (root, PIPELINE_ROOT) if (b / entry).exists()), root / entry)
         if path.is_dir():
             found += sorted(path.glob("*.yaml"))
         elif path.is_file():
             found.append(path)
         else:
-            raise ConfigError(f"config key worked.examples.{i}: {entry!r} is no file or folder")
+            raise ConfigError(f"config key {key}: {entry!r} is no file or folder")
     return found

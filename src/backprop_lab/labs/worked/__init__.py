@@ -29,31 +29,52 @@ def _read(path: str, mtime: float) -> dict[str, Any]:
     return read(path)
 
 
-def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """{slug: (file, checked content)} of every example file the section names."""
+def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], list[str]]]:
+    """{slug: (file, checked content, the variants it runs)} of every example file the
+    section names."""
     from backprop_lab.worked.example import files_in, slug
 
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
-    for path in files_in(list(section["examples"]), Path.cwd()):
-        name = slug(path)
-        rel = path.relative_to(Path.cwd()).as_posix() if path.is_relative_to(Path.cwd()) else str(path)
-        if name in found:
+    found: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
+    for i, entry in enumerate(section["examples"]):
+        path_text = entry if isinstance(entry, str) else entry["path"]
+        variants = list(section["variants"]) if isinstance(entry, str) else entry["variants"]
+        unknown = [v for v in variants if v not in section["variants"]]
+        if unknown:
             raise ConfigError(
-                f"config key worked.examples: {rel} and {found[name][0]} have the same "
-                f"job name {name!r}; rename one"
+                f"config key worked.examples.{i}.variants: {unknown} are no variants of "
+                f"worked.variants; allowed: {', '.join(section['variants'])}"
             )
-        found[name] = (rel, _read(str(path), path.stat().st_mtime))
+        for path in files_in([path_text], Path.cwd(), f"worked.examples.{i}"):
+            name = slug(path)
+            rel = _shown(path)
+            if name in found:
+                raise ConfigError(
+                    f"config key worked.examples: {rel} and {found[name][0]} have the same "
+                    f"job name {name!r}; rename one"
+                )
+            found[name] = (rel, _read(str(path), path.stat().st_mtime), variants)
     return found
+
+
+def _shown(path: Path) -> str:
+    """A file's path as the report shows it: relative to the working directory or to the
+    pipeline's folder (no path of this machine)."""
+    from backprop_lab.worked.example import PIPELINE_ROOT
+
+    for base in (Path.cwd(), PIPELINE_ROOT):
+        if path.resolve().is_relative_to(base.resolve()):
+            return path.resolve().relative_to(base.resolve()).as_posix()
+    return path.name
 
 
 def _variants(section: dict[str, Any], config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     points = {}
-    for name, (path, data) in examples(section).items():
+    for name, (path, data, runs) in examples(section).items():
         points[f"{name}/{AS_PRINTED}"] = {"kind": AS_PRINTED, "example": data, "file": path,
                                            "changed": [], "seeds": None, "overrides": {}}
         shape = {k: v for k, v in data.items() if k not in ("printed", "search")}
-        for variant, overrides in section["variants"].items():
-            overrides = {k: v for k, v in overrides.items() if k != "label"}
+        for variant in runs:
+            overrides = {k: v for k, v in section["variants"][variant].items() if k != "label"}
             if overrides.get("hidden_units") and len(data["network"]["layers"]) < 3:
                 continue  # no hidden layer to widen
             seeded = overrides.get("init", "stated") in ("normal", "uniform") or any(

@@ -1,0 +1,14 @@
+"""Worked examples: any small hand-worked backprop example as one YAML file.
+
+- ``example``: the file's format (``schema.yaml``), its checks and its named graph;
+- ``quantities``: what a printed number is on that graph (``net_h1``, ``dE_o2/dout_h1``, ...);
+- ``backprop``: the hand-written forward, backward and training under a ``Setup``;
+- ``autograd``: the same by PyTorch autograd (its twin in the tests);
+- ``model``: the printed entries and the values any Setup gives them (trained once);
+- ``departures``: the named departures from a stated setup, and their search;
+- ``verdicts``: every printed number's verdict and reason, as data;
+- ``chain``: the round-1 forward and chain-rule tables, for any topology;
+- ``variants``: an example changed along one of the mission's axes.
+
+The pipeline's lab for them is ``backprop_lab.labs.worked``.
+"""
