@@ -448,6 +448,11 @@ def render(p: dict[str, Any], e: dict[str, Any]) -> str:
             "≤ 1.1×",
             cost <= 1.1,
         )
+    if "worked" in e:
+        from backprop_lab.worked.speed import rows as worked_rows
+
+        for row in worked_rows(e["worked"]):
+            add(*row)
     seeds = e["large"]["numpy_5_seeds"] / e["large"]["numpy"]
     add(
         "5 seeds stacked vs 1 seed, [2, 256, 64, 1] SGD step",
@@ -516,10 +521,16 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)  # as in the pipeline's jobs (threads: 1)
     engines = engine_times()
     engines["pinning"] = pinning_cost()
+    from backprop_lab.worked import speed
+
+    engines["worked"] = speed.measure(Path(args.source).resolve())
     if args.skip_pipeline:
         print(yaml.safe_dump(engines))
         return
     extras = tuple(int(n) for n in args.extra.split(",")) if args.extra else EXTRA_VARIANTS
+    engines["worked"] |= speed.cold_pipeline(
+        Path(args.source).resolve(), Path(args.workdir).resolve() / "worked"
+    )
     pipeline = pipeline_times(Path(args.source).resolve(), Path(args.workdir).resolve(), extras)
     text = render(pipeline, engines)
     Path(args.output).write_text(text)
