@@ -150,7 +150,8 @@ def test_a_key_that_names_no_lab_is_rejected_before_any_job(tmp_path: Path) -> N
     ]
     assert message == [
         "Invalid configuration: config key (top level): unknown key(s) 'suite4'; allowed keys: "
-        "budget, classification, gradient_equality, hand_222, playground, report, seeds, timing, worked"
+        "budget, classification, gradient_equality, hand_222, playground, report, seeds, timing, "
+        "worked"
     ]
     assert not (work / "results").exists() and not (work / "logs").exists()
 

@@ -57,17 +57,29 @@ def _example(
         elif biases == "shared":
             bias[f"b{i}"] = {"units": list(layer), "value": 0.3, "trained": False}
     data = [
-        {"x": [float(v) for v in rng.uniform(-1, 1, len(layers[0]))],
-         "y": [float(v) for v in rng.uniform(0.1, 0.9, len(layers[-1]))]}
+        {
+            "x": [float(v) for v in rng.uniform(-1, 1, len(layers[0]))],
+            "y": [float(v) for v in rng.uniform(0.1, 0.9, len(layers[-1]))],
+        }
         for _ in range(samples)
     ]
     return {
         "title": "drawn",
-        "network": {"layers": layers, "activation": activation, "weights": weights,
-                    **({"biases": bias} if bias else {})},
+        "network": {
+            "layers": layers,
+            "activation": activation,
+            "weights": weights,
+            **({"biases": bias} if bias else {}),
+        },
         "data": data,
-        "training": {"loss": loss, "step": 0.5, "rounds": 3, "batch": "per_sample",
-                     "dtype": "float64", "order": "simultaneous"},
+        "training": {
+            "loss": loss,
+            "step": 0.5,
+            "rounds": 3,
+            "batch": "per_sample",
+            "dtype": "float64",
+            "order": "simultaneous",
+        },
         "printed": [{"of": "E_total", "text": "0"}],
         **extra,
     }
@@ -91,7 +103,10 @@ NETWORKS = {
     "2-3-1 per-unit biases": ([["x1", "x2"], ["h1", "h2", "h3"], ["y"]], "per_unit"),
     "2-2-2 shared frozen biases": ([["i1", "i2"], ["h1", "h2"], ["o1", "o2"]], "shared"),
     "3-2-2 no biases": ([["a", "b", "c"], ["h1", "h2"], ["o1", "o2"]], "none"),
-    "2-3-2-1 two hidden layers": ([["x1", "x2"], ["h1", "h2", "h3"], ["g1", "g2"], ["y"]], "per_unit"),
+    "2-3-2-1 two hidden layers": (
+        [["x1", "x2"], ["h1", "h2", "h3"], ["g1", "g2"], ["y"]],
+        "per_unit",
+    ),
 }
 
 
@@ -181,22 +196,66 @@ DEPARTURES = {
     ("mazur-2-2-2.yaml", 32): (DEVIATION, "update_order", 0.9840657344856291, "layer by layer"),
     ("mazur-2-2-2.yaml", 13): (NOT_REPRODUCIBLE, "none", 0.08216704056423078, ""),
     ("mazur-2-2-2.yaml", 20): (
-        NOT_REPRODUCIBLE, "transcription_slip", -0.019049118258278114,
+        NOT_REPRODUCIBLE,
+        "transcription_slip",
+        -0.019049118258278114,
         "computed -0.01904912, printed -0.01904919",
     ),
     ("mazur-2-2-2.yaml", 21): (
-        NOT_REPRODUCIBLE, "transcription_slip", -0.019049118258278114,
+        NOT_REPRODUCIBLE,
+        "transcription_slip",
+        -0.019049118258278114,
         "computed -0.019049118, printed -0.019049119",
     ),
-    ("two-samples-full-batch-2-2-2.yaml", 31): (DEVIATION, "inferred_step", 1.0683718492403695, "step 0.65 instead of 0.5"),
-    ("two-samples-full-batch-2-2-2.yaml", 34): (DEVIATION, "inferred_step", 2.015959863373164, "step 0.65 instead of 0.5"),
-    ("two-samples-full-batch-2-2-2.yaml", 41): (DEVIATION, "restarted", 0.9460731161243365, "200 rounds, not 201"),
-    ("two-samples-full-batch-2-2-2.yaml", 44): (DEVIATION, "restarted", 0.9508238102520352, "200 rounds, not 201"),
+    ("two-samples-full-batch-2-2-2.yaml", 31): (
+        DEVIATION,
+        "inferred_step",
+        1.0683718492403695,
+        "step 0.65 instead of 0.5",
+    ),
+    ("two-samples-full-batch-2-2-2.yaml", 34): (
+        DEVIATION,
+        "inferred_step",
+        2.015959863373164,
+        "step 0.65 instead of 0.5",
+    ),
+    ("two-samples-full-batch-2-2-2.yaml", 41): (
+        DEVIATION,
+        "restarted",
+        0.9460731161243365,
+        "200 rounds, not 201",
+    ),
+    ("two-samples-full-batch-2-2-2.yaml", 44): (
+        DEVIATION,
+        "restarted",
+        0.9508238102520352,
+        "200 rounds, not 201",
+    ),
     ("two-samples-full-batch-2-2-2.yaml", 26): (REPRODUCED, "stated", -5.6607e-08, ""),
-    ("lab-2-2-2/lab222-torch-relu.yaml", 1): (DEVIATION, "unit_activation", 0.5652459263801575, "o2 uses relu, every other unit sigmoid"),
-    ("lab-2-2-2/lab222-torch-relu.yaml", 63): (DEVIATION, "unit_activation", 0.6700029373168945, "o2 uses relu, every other unit sigmoid"),
-    ("lab-2-2-2/lab222-numpy-baseline.yaml", 1): (DEVIATION, "weight_gradients", 0.26347688252084833, "outgoing weights' gradients"),
-    ("lab-2-2-2/lab222-numpy-baseline.yaml", 8): (DEVIATION, "weight_gradients+step_size", None, "step 5 instead of 10"),
+    ("lab-2-2-2/lab222-torch-relu.yaml", 1): (
+        DEVIATION,
+        "unit_activation",
+        0.5652459263801575,
+        "o2 uses relu, every other unit sigmoid",
+    ),
+    ("lab-2-2-2/lab222-torch-relu.yaml", 63): (
+        DEVIATION,
+        "unit_activation",
+        0.6700029373168945,
+        "o2 uses relu, every other unit sigmoid",
+    ),
+    ("lab-2-2-2/lab222-numpy-baseline.yaml", 1): (
+        DEVIATION,
+        "weight_gradients",
+        0.26347688252084833,
+        "outgoing weights' gradients",
+    ),
+    ("lab-2-2-2/lab222-numpy-baseline.yaml", 8): (
+        DEVIATION,
+        "weight_gradients+step_size",
+        None,
+        "step 5 instead of 10",
+    ),
 }
 
 
@@ -244,9 +303,13 @@ def submission(mistake: str | None) -> dict[str, Any]:
     printed = []
     for p in model.graph.parameters:
         q = parse(f"dE_total/d{p}", model.graph)
-        printed.append({"of": f"dE_total/d{p}", "text": f"{net.value(theta0, model.x, model.y, q, 1):.9f}"})
+        printed.append(
+            {"of": f"dE_total/d{p}", "text": f"{net.value(theta0, model.x, model.y, q, 1):.9f}"}
+        )
     for p in model.graph.parameters:
-        printed.append({"of": p, "after": 1, "text": f"{theta1[model.graph.parameters.index(p)]:.9f}"})
+        printed.append(
+            {"of": p, "after": 1, "text": f"{theta1[model.graph.parameters.index(p)]:.9f}"}
+        )
     data["printed"] = printed
     return data
 
@@ -274,26 +337,43 @@ def _bad(change) -> dict[str, Any]:
 
 
 BAD = {
-    "unknown unit": (lambda d: d["network"]["weights"]["w1"].update({"from": "i9"}),
-                     "network.weights.w1.from: 'i9' is no unit"),
-    "edge twice": (lambda d: d["network"]["weights"]["w2"].update({"from": "i1"}),
-                   "the edge i1 -> h1 is w1's too"),
-    "no value": (lambda d: d["network"]["weights"]["w3"].pop("value"),
-                 "'value' is a required property"),
-    "data width": (lambda d: d["data"][0].update({"x": [0.05]}),
-                   "data.0.x: [0.05] has 1 value(s); the input layer has 2"),
-    "names nothing": (lambda d: d["printed"][3].update({"of": "out_h7"}),
-                      "printed.3.of: 'out_h7'"),
-    "not a number": (lambda d: d["printed"][0].update({"text": "0.37.75"}),
-                     "printed.0.text: '0.37.75' is not a number"),
-    "unknown loss": (lambda d: d["training"].update({"loss": "cross_entropyy"}),
-                     "training.loss: 'cross_entropyy' is no loss"),
-    "unknown activation": (lambda d: d["network"].update({"activation": "swish"}),
-                           "network.activation.0: 'swish' is no activation"),
-    "unknown departure": (lambda d: d.update({"search": ["update_order", "guessing"]}),
-                          "search.1: 'guessing' is no departure"),
-    "missing edge": (lambda d: d["network"]["weights"].pop("w8"),
-                     "no weight on the edge(s) h2 -> o2"),
+    "unknown unit": (
+        lambda d: d["network"]["weights"]["w1"].update({"from": "i9"}),
+        "network.weights.w1.from: 'i9' is no unit",
+    ),
+    "edge twice": (
+        lambda d: d["network"]["weights"]["w2"].update({"from": "i1"}),
+        "the edge i1 -> h1 is w1's too",
+    ),
+    "no value": (
+        lambda d: d["network"]["weights"]["w3"].pop("value"),
+        "'value' is a required property",
+    ),
+    "data width": (
+        lambda d: d["data"][0].update({"x": [0.05]}),
+        "data.0.x: [0.05] has 1 value(s); the input layer has 2",
+    ),
+    "names nothing": (lambda d: d["printed"][3].update({"of": "out_h7"}), "printed.3.of: 'out_h7'"),
+    "not a number": (
+        lambda d: d["printed"][0].update({"text": "0.37.75"}),
+        "printed.0.text: '0.37.75' is not a number",
+    ),
+    "unknown loss": (
+        lambda d: d["training"].update({"loss": "cross_entropyy"}),
+        "training.loss: 'cross_entropyy' is no loss",
+    ),
+    "unknown activation": (
+        lambda d: d["network"].update({"activation": "swish"}),
+        "network.activation.0: 'swish' is no activation",
+    ),
+    "unknown departure": (
+        lambda d: d.update({"search": ["update_order", "guessing"]}),
+        "search.1: 'guessing' is no departure",
+    ),
+    "missing edge": (
+        lambda d: d["network"]["weights"].pop("w8"),
+        "no weight on the edge(s) h2 -> o2",
+    ),
 }
 
 
@@ -382,7 +462,9 @@ def test_a_231_example_runs_end_to_end(worked_run: Path) -> None:
     assert list(mine["verdict"]) == [REPRODUCED, REPRODUCED]
     variants = _table(worked_run, "worked_variants")
     assert set(variants[variants["example"] == "two-three-one"]["variant"]) == {
-        "as_printed", "relu", "wider"
+        "as_printed",
+        "relu",
+        "wider",
     }
     assert (variants["variant"] == "wider").sum() == 2, "one row per seed"
 
@@ -423,7 +505,9 @@ def test_a_bad_file_stops_the_run_before_any_job(worked_run: Path, tmp_path: Pat
     (work / "submissions/flipped_sign.yaml").write_text(yaml.safe_dump(data))
     done = snakemake(work, "--cores", "2", check=False)
     assert done.returncode == 1
-    assert "worked example" in done.stderr and "network.weights.w1.to: 'h9' is no unit" in done.stderr
+    assert (
+        "worked example" in done.stderr and "network.weights.w1.to: 'h9' is no unit" in done.stderr
+    )
     assert "rule train" not in done.stdout
     assert {p: p.read_bytes() for p in (work / "results/runs").rglob("*.json")} == before
 

@@ -68,8 +68,15 @@ def _reference(args: argparse.Namespace) -> None:
     if args.lab:
         update = _stage("reference").update_reference
         raise SystemExit(
-            update(Path(args.source), Path(args.dest), Path(args.workdir), args.cores, members,
-                   args.lab, args.resume)
+            update(
+                Path(args.source),
+                Path(args.dest),
+                Path(args.workdir),
+                args.cores,
+                members,
+                args.lab,
+                args.resume,
+            )
         )
     raise SystemExit(
         make(

@@ -586,7 +586,12 @@ def _commit(source: Path) -> str:
 
 
 def update_reference(
-    source: Path, dest: Path, workdir: Path, cores: int, members: list[str], lab_name: str,
+    source: Path,
+    dest: Path,
+    workdir: Path,
+    cores: int,
+    members: list[str],
+    lab_name: str,
     resume: bool = False,
 ) -> int:
     """Remake one lab's part of the committed reference `dest`: its tables from a pinned
@@ -611,10 +616,12 @@ def update_reference(
     classes: list[GroupClass] = []
     for name in names:
         others = [read_table(r.tables / f"{name}.csv") for r in runs.values()]
-        classes += classify(name, read_table(base.tables / f"{name}.csv"), others,
-                            lab.roundoff.get(name, ()))
-    kept = pd.read_csv(dest / "classes.csv", dtype={"group": str}, keep_default_na=False,
-                       na_values=[""])
+        classes += classify(
+            name, read_table(base.tables / f"{name}.csv"), others, lab.roundoff.get(name, ())
+        )
+    kept = pd.read_csv(
+        dest / "classes.csv", dtype={"group": str}, keep_default_na=False, na_values=[""]
+    )
     merged = pd.concat([kept[~kept["table"].isin(names)], classes_frame(classes)])
     write_table(merged, dest / "classes.csv")
     for name in names:

@@ -41,9 +41,9 @@ class TorchNet:
     def forward(self, theta: torch.Tensor, x: torch.Tensor) -> tuple[list, list]:
         nets: list[Any] = [None]
         outs = [x]
-        for l in range(1, self.net.L + 1):
-            net = outs[-1] @ theta[self.wid[l]] + theta[self.bid[l]]
-            names = self.net.setup.activations[l]
+        for ly in range(1, self.net.L + 1):
+            net = outs[-1] @ theta[self.wid[ly]] + theta[self.bid[ly]]
+            names = self.net.setup.activations[ly]
             cols = [TORCH_ACTIVATIONS[n](net[:, k : k + 1]) for k, n in enumerate(names)]
             nets.append(net)
             outs.append(torch.cat(cols, dim=1))
@@ -86,7 +86,9 @@ class TorchNet:
         th = torch.tensor(theta, dtype=self.dtype)
         mask = torch.as_tensor(self.net.mask)
         kept = {0: th.numpy().copy()} if 0 in keep else {}
-        batches = [slice(b, b + 1) for b in range(len(x))] if s.batch == "per_sample" else [slice(None)]
+        batches = (
+            [slice(b, b + 1) for b in range(len(x))] if s.batch == "per_sample" else [slice(None)]
+        )
         for k in range(1, max(keep, default=0) + 1):
             for part in batches:
                 th.requires_grad_(True)

@@ -83,23 +83,24 @@ class Net:
         bias_of = {u: index[b] for b, units in graph.biases.items() for u in units}
         layers = graph.layers
         self.wid = [None] + [
-            np.array([[by_edge[(a, b)] for b in layers[l]] for a in layers[l - 1]])
-            for l in range(1, len(layers))
+            np.array([[by_edge[(a, b)] for b in layers[ly]] for a in layers[ly - 1]])
+            for ly in range(1, len(layers))
         ]
         self.bid = [None] + [
-            np.array([bias_of.get(u, self.slot) for u in layers[l]]) for l in range(1, len(layers))
+            np.array([bias_of.get(u, self.slot) for u in layers[ly]])
+            for ly in range(1, len(layers))
         ]
         self.mask = np.array([*setup.trained, False], dtype=bool)
         self.L = len(layers) - 1
         self.loss = LOSSES[setup.loss]
-        self.groups = [[]] + [self._groups(l) for l in range(1, self.L + 1)]
+        self.groups = [[]] + [self._groups(ly) for ly in range(1, self.L + 1)]
         # which θ entries each layer's update moves
-        self.moves = [None] + [self._moves(l) for l in range(1, self.L + 1)]
+        self.moves = [None] + [self._moves(ly) for ly in range(1, self.L + 1)]
 
-    def _moves(self, l: int) -> Array:
+    def _moves(self, ly: int) -> Array:
         layer = np.zeros_like(self.mask)
-        layer[self.wid[l]] = True
-        layer[self.bid[l]] = True
+        layer[self.wid[ly]] = True
+        layer[self.bid[ly]] = True
         return layer & self.mask
 
     def scatter(self, index: Array, values: Array) -> Array:
@@ -124,21 +125,21 @@ class Net:
         """Net inputs and outputs of every layer: lists indexed by layer, (B, n_l)."""
         nets: list[Array | None] = [None]
         outs = [x.astype(self.dtype)]
-        for l in range(1, self.L + 1):
-            net = self.r(outs[-1] @ theta[self.wid[l]] + theta[self.bid[l]])
+        for ly in range(1, self.L + 1):
+            net = self.r(outs[-1] @ theta[self.wid[ly]] + theta[self.bid[ly]])
             nets.append(net)
-            outs.append(self.r(self._activate(l, net)))
+            outs.append(self.r(self._activate(ly, net)))
         return nets, outs
 
-    def _groups(self, l: int) -> list[tuple[Any, list[int] | None]]:
+    def _groups(self, ly: int) -> list[tuple[Any, list[int] | None]]:
         """Layer l's activations with their units' columns (None: the whole layer)."""
-        names = self.setup.activations[l]
+        names = self.setup.activations[ly]
         if len(set(names)) == 1:
             return [(ACTIVATIONS[names[0]], None)]
         return [(ACTIVATIONS[n], [k for k, m in enumerate(names) if m == n]) for n in set(names)]
 
-    def _activate(self, l: int, net: Array) -> Array:
-        groups = self.groups[l]
+    def _activate(self, ly: int, net: Array) -> Array:
+        groups = self.groups[ly]
         if groups[0][1] is None:
             return groups[0][0].forward(net)
         out = np.empty_like(net)
@@ -146,12 +147,12 @@ class Net:
             out[:, cols] = act.forward(net[:, cols])
         return out
 
-    def act_prime(self, l: int, net: Array, out: Array) -> Array:
+    def act_prime(self, ly: int, net: Array, out: Array) -> Array:
         """dout/dnet of layer l as the Setup takes it."""
         if self.setup.derivative == "missing":
             return np.ones_like(net)
         at_net = self.setup.derivative == "at_net"
-        groups = self.groups[l]
+        groups = self.groups[ly]
         if groups[0][1] is None:
             return groups[0][0].derivative(net, net if at_net else out)
         d = np.empty_like(net)
@@ -205,16 +206,16 @@ class Net:
         else:
             g = np.zeros((B, len(self.graph.layers[start])), dtype=self.dtype)
             g[:, top.index] = 1.0
-        for l in range(start, 0, -1):
-            if l == start and top.kind == "net":
-                g_net[l] = g
+        for ly in range(start, 0, -1):
+            if ly == start and top.kind == "net":
+                g_net[ly] = g
             else:
-                g_out[l] = g
-                g_net[l] = self.r(g * self.act_prime(l, nets[l], outs[l]))
-            per_w = self.r(outs[l - 1][:, :, None] * g_net[l][:, None, :])
-            np.add.at(g_theta, (slice(None), self.wid[l]), per_w)
-            np.add.at(g_theta, (slice(None), self.bid[l]), g_net[l])
-            g = self.down(g_net[l], theta[self.wid[l]], outs[l - 1])
+                g_out[ly] = g
+                g_net[ly] = self.r(g * self.act_prime(ly, nets[ly], outs[ly]))
+            per_w = self.r(outs[ly - 1][:, :, None] * g_net[ly][:, None, :])
+            np.add.at(g_theta, (slice(None), self.wid[ly]), per_w)
+            np.add.at(g_theta, (slice(None), self.bid[ly]), g_net[ly])
+            g = self.down(g_net[ly], theta[self.wid[ly]], outs[ly - 1])
         g_out[0] = g if start > 0 else None
         g_theta[:, self.slot] = 0.0
         return {"net": g_net, "out": g_out, "theta": g_theta, "nets": nets, "outs": outs}
@@ -228,17 +229,17 @@ class Net:
         scale = 1.0 / x.shape[0] if self.setup.batch == "mean" else 1.0
         step = self.dtype.type(self.setup.step * -self.setup.sign)
         g = self.r(self.loss_grad(outs[-1], y))
-        for l in range(self.L, 0, -1):
-            g_net = self.r(g * self.act_prime(l, nets[l], outs[l]))
-            w_old = theta[self.wid[l]]
-            grad = self.scatter(self.wid[l], self.r(outs[l - 1].T @ g_net))
-            grad += self.scatter(self.bid[l], g_net.sum(axis=0))
+        for ly in range(self.L, 0, -1):
+            g_net = self.r(g * self.act_prime(ly, nets[ly], outs[ly]))
+            w_old = theta[self.wid[ly]]
+            grad = self.scatter(self.wid[ly], self.r(outs[ly - 1].T @ g_net))
+            grad += self.scatter(self.bid[ly], g_net.sum(axis=0))
             if scale != 1.0:
                 grad = self.r(grad * self.dtype.type(scale))
-            move = self.moves[l]
+            move = self.moves[ly]
             theta[move] = self.r(theta[move] - step * grad[move])
-            w_used = theta[self.wid[l]] if self.setup.order == "layer_by_layer" else w_old
-            g = self.down(g_net, w_used, outs[l - 1])
+            w_used = theta[self.wid[ly]] if self.setup.order == "layer_by_layer" else w_old
+            g = self.down(g_net, w_used, outs[ly - 1])
         return theta
 
     def train(self, x: Array, y: Array, keep: set[int], theta: Array | None = None) -> dict:

@@ -34,19 +34,21 @@ def forward_rows(model: Model) -> list[dict[str, Any]]:
     rows = []
     for s in range(len(model.x)):
         xs, ys = model.x[s : s + 1], model.y[s : s + 1]
-        for l, layer in enumerate(model.graph.layers):
+        for ly, layer in enumerate(model.graph.layers):
             for k, unit in enumerate(layer):
                 auto = twin.value(theta, xs, ys, parse(f"out_{unit}", model.graph))
-                rows.append({
-                    "sample": s + 1,
-                    "layer": l,
-                    "unit": unit,
-                    "activation": model.stated.activations[l][k] or "input",
-                    "net": None if l == 0 else float(nets[l][s, k]),
-                    "out": float(outs[l][s, k]),
-                    "out_autograd": auto,
-                    "difference": abs(float(outs[l][s, k]) - auto),
-                })
+                rows.append(
+                    {
+                        "sample": s + 1,
+                        "layer": ly,
+                        "unit": unit,
+                        "activation": model.stated.activations[ly][k] or "input",
+                        "net": None if ly == 0 else float(nets[ly][s, k]),
+                        "out": float(outs[ly][s, k]),
+                        "out_autograd": auto,
+                        "difference": abs(float(outs[ly][s, k]) - auto),
+                    }
+                )
     return rows
 
 
@@ -66,40 +68,67 @@ def chain_rows(model: Model, sample: int = 1) -> list[dict[str, Any]]:
 
     def add(what: str, formula: str, numbers: str, value: float, q: str) -> None:
         auto = twin.value(theta, x, y, parse(q, graph))
-        rows.append({"quantity": what, "formula": formula, "substituted": numbers,
-                     "hand": float(value), "autograd": auto, "difference": abs(float(value) - auto)})
+        rows.append(
+            {
+                "quantity": what,
+                "formula": formula,
+                "substituted": numbers,
+                "hand": float(value),
+                "autograd": auto,
+                "difference": abs(float(value) - auto),
+            }
+        )
 
-    for l in range(L, 0, -1):
-        for k, unit in enumerate(graph.layers[l]):
-            act = ACTIVATIONS[setup.activations[l][k]]
+    for ly in range(L, 0, -1):
+        for k, unit in enumerate(graph.layers[ly]):
+            act = ACTIVATIONS[setup.activations[ly][k]]
             d_act = act.derivative_formula.format(z=f"net_{unit}", a=f"out_{unit}")
-            d_val = act.derivative(nets[l][:, k], outs[l][:, k])[0]
-            if l == L:
+            d_val = act.derivative(nets[ly][:, k], outs[ly][:, k])[0]
+            if ly == L:
                 up = loss.grad_formula.format(o=f"out_{unit}", y=f"target_{unit}")
-                up_val = _g(g["out"][l][0, k])
+                up_val = _g(g["out"][ly][0, k])
             else:
                 terms = [(w, b) for w, (a, b) in graph.weights.items() if a == unit]
                 up = " + ".join(f"{w}·δ_{b}" for w, b in terms)
+                above = graph.layers[ly + 1]
                 up_val = " + ".join(
-                    f"{_g(theta[graph.parameters.index(w)])}×{_g(g['net'][l + 1][0, graph.layers[l + 1].index(b)])}"
+                    f"{_g(theta[graph.parameters.index(w)])}×"
+                    f"{_g(g['net'][ly + 1][0, above.index(b)])}"
                     for w, b in terms
                 )
-            if l < L:
+            if ly < L:
                 up, up_val = f"({up})", f"({up_val})"
-            add(f"δ_{unit} = dE/dnet_{unit}", f"{up} · {d_act}",
-                f"{up_val} × {_g(d_val)}", g["net"][l][0, k], f"dE_total/dnet_{unit}")
+            add(
+                f"δ_{unit} = dE/dnet_{unit}",
+                f"{up} · {d_act}",
+                f"{up_val} × {_g(d_val)}",
+                g["net"][ly][0, k],
+                f"dE_total/dnet_{unit}",
+            )
     for p in graph.parameters:
         if p in graph.weights:
             a, b = graph.weights[p]
             la, lb = graph.layer_of(a), graph.layer_of(b)
-            numbers = f"{_g(g['net'][lb][0, graph.layers[lb].index(b)])} × {_g(outs[la][0, graph.layers[la].index(a)])}"
-            add(f"dE/d{p}", f"δ_{b} · out_{a}", numbers, g["theta"][0, graph.parameters.index(p)], f"dE_total/d{p}")
+            delta = g["net"][lb][0, graph.layers[lb].index(b)]
+            numbers = f"{_g(delta)} × {_g(outs[la][0, graph.layers[la].index(a)])}"
+            add(
+                f"dE/d{p}",
+                f"δ_{b} · out_{a}",
+                numbers,
+                g["theta"][0, graph.parameters.index(p)],
+                f"dE_total/d{p}",
+            )
         else:
             units = graph.biases[p]
             lb = graph.layer_of(units[0])
             numbers = " + ".join(_g(g["net"][lb][0, graph.layers[lb].index(u)]) for u in units)
-            add(f"dE/d{p}", " + ".join(f"δ_{u}" for u in units), numbers,
-                g["theta"][0, graph.parameters.index(p)], f"dE_total/d{p}")
+            add(
+                f"dE/d{p}",
+                " + ".join(f"δ_{u}" for u in units),
+                numbers,
+                g["theta"][0, graph.parameters.index(p)],
+                f"dE_total/d{p}",
+            )
     return rows
 
 
@@ -110,10 +139,22 @@ def edges(model: Model) -> list[dict[str, Any]]:
     theta = net.theta()
     rows = []
     for k, p in enumerate(model.graph.parameters):
-        grad = net.value(theta, model.x, model.y, Quantity(parse("E_total", model.graph).of,
-                                                             parse(p, model.graph).of), "all")
+        grad = net.value(
+            theta,
+            model.x,
+            model.y,
+            Quantity(parse("E_total", model.graph).of, parse(p, model.graph).of),
+            "all",
+        )
         a, b = model.graph.weights.get(p, ("bias", " ".join(model.graph.biases.get(p, ()))))
-        rows.append({"parameter": p, "from": a, "to": b, "initial": float(theta[k]),
-                     "gradient": grad, "trained": bool(model.stated.trained[k])})
+        rows.append(
+            {
+                "parameter": p,
+                "from": a,
+                "to": b,
+                "initial": float(theta[k]),
+                "gradient": grad,
+                "trained": bool(model.stated.trained[k]),
+            }
+        )
     return rows
-

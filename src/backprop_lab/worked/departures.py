@@ -103,8 +103,10 @@ def trials(model: Model, allowed: set[str]) -> list[Trial]:
 
 def _update_order(model: Model) -> list[Trial]:
     other = "simultaneous" if model.stated.order == "layer_by_layer" else "layer_by_layer"
-    words = {"layer_by_layer": "layer by layer (hidden deltas from the updated weights)",
-             "simultaneous": "all parameters from one forward pass"}
+    words = {
+        "layer_by_layer": "layer by layer (hidden deltas from the updated weights)",
+        "simultaneous": "all parameters from one forward pass",
+    }
     return [Trial("update_order", f"update order {words[other]}", {"order": other})]
 
 
@@ -130,7 +132,7 @@ def _unit_activation(model: Model) -> list[Trial]:
     """One unit's activation changed; or every unit one activation but one unit another
     (a lab that says "ReLU" and put it on one output only)."""
     stated, units = model.stated.activations, model.graph.layers
-    cells = [(l, k) for l in range(1, len(units)) for k in range(len(units[l]))]
+    cells = [(ly, k) for ly in range(1, len(units)) for k in range(len(units[ly]))]
     seen, out = {stated}, []
 
     def add(changed: tuple, detail: str) -> None:
@@ -138,24 +140,28 @@ def _unit_activation(model: Model) -> list[Trial]:
             seen.add(changed)
             out.append(Trial("unit_activation", detail, {"activations": changed}))
 
-    def with_cell(base: tuple, l: int, k: int, name: str) -> tuple:
-        row = list(base[l])
+    def with_cell(base: tuple, ly: int, k: int, name: str) -> tuple:
+        row = list(base[ly])
         row[k] = name
-        return (*base[:l], tuple(row), *base[l + 1 :])
+        return (*base[:ly], tuple(row), *base[ly + 1 :])
 
-    for l, k in cells:
+    for ly, k in cells:
         for name in ACTIVATION_TRIALS:
-            if name != stated[l][k]:
-                add(with_cell(stated, l, k, name),
-                    f"{units[l][k]} uses {name} instead of {stated[l][k]}")
+            if name != stated[ly][k]:
+                add(
+                    with_cell(stated, ly, k, name),
+                    f"{units[ly][k]} uses {name} instead of {stated[ly][k]}",
+                )
     for rest in ACTIVATION_TRIALS:
         uniform = (stated[0], *(tuple(rest for _ in layer) for layer in units[1:]))
         add(uniform, f"every unit uses {rest}")
-        for l, k in cells:
+        for ly, k in cells:
             for name in ACTIVATION_TRIALS:
                 if name != rest:
-                    add(with_cell(uniform, l, k, name),
-                        f"{units[l][k]} uses {name}, every other unit {rest}")
+                    add(
+                        with_cell(uniform, ly, k, name),
+                        f"{units[ly][k]} uses {name}, every other unit {rest}",
+                    )
     return out
 
 
@@ -169,8 +175,11 @@ def _rounded(model: Model) -> list[Trial]:
 
     places = sorted({_decimals(e.text) for e in model.entries if "e" not in e.text.lower()})
     return [
-        Trial("rounded_intermediates", f"every intermediate value rounded to {d} decimals",
-              {"decimals": d})
+        Trial(
+            "rounded_intermediates",
+            f"every intermediate value rounded to {d} decimals",
+            {"decimals": d},
+        )
         for d in places
         if 1 <= d <= 12
     ]
@@ -195,8 +204,15 @@ def _truncated(model: Model) -> list[Trial]:
 def _inferred_step(model: Model) -> list[Trial]:
     from backprop_lab.ledger import matches
 
-    updated = [e for e in model.entries if e.quantity.of.kind == "param" and not e.quantity.wrt
-               and e.after == 1 and e.minus_after is None and not e.parameters]
+    updated = [
+        e
+        for e in model.entries
+        if e.quantity.of.kind == "param"
+        and not e.quantity.wrt
+        and e.after == 1
+        and e.minus_after is None
+        and not e.parameters
+    ]
     ratios = []
     for e in updated:
         p0 = model.graph.initial[e.quantity.of.name]
@@ -211,8 +227,15 @@ def _inferred_step(model: Model) -> list[Trial]:
         step = float(f"{model.stated.step * ratio:.{digits}g}")
         setup = model.stated.but(step=step)
         # a negative step is the flipped update sign, a mistake of its own
-        if step > 0 and step != model.stated.step and all(matches(e.printed, model.value(e, setup)) for e in updated):
-            detail = f"step {step:g} instead of {model.stated.step:g} (what the {len(updated)} printed updated parameters imply)"
+        if (
+            step > 0
+            and step != model.stated.step
+            and all(matches(e.printed, model.value(e, setup)) for e in updated)
+        ):
+            detail = (
+                f"step {step:g} instead of {model.stated.step:g} "
+                f"(what the {len(updated)} printed updated parameters imply)"
+            )
             out.append(Trial("inferred_step", detail, {"step": step}))
             break
     return out
@@ -220,16 +243,23 @@ def _inferred_step(model: Model) -> list[Trial]:
 
 def _step_size(model: Model) -> list[Trial]:
     step = model.stated.step
-    return [Trial("step_size", f"step {step * f:g} instead of {step:g}", {"step": step * f})
-            for f in STEP_FACTORS]
+    return [
+        Trial("step_size", f"step {step * f:g} instead of {step:g}", {"step": step * f})
+        for f in STEP_FACTORS
+    ]
 
 
 def _restarted(model: Model) -> list[Trial]:
     def candidates(m: Model, e: Entry) -> list[Value]:
         earlier = sorted({r for x in m.entries for r in x.rounds if 0 < r < e.after})
-        return [(m.value(e, after=e.after - j),
-                 f"restarted from the initial values after round {j}: {e.after - j} rounds, "
-                 f"not {e.after}") for j in earlier]
+        return [
+            (
+                m.value(e, after=e.after - j),
+                f"restarted from the initial values after round {j}: {e.after - j} rounds, "
+                f"not {e.after}",
+            )
+            for j in earlier
+        ]
 
     return [Trial("restarted", "restarted from the initial values", candidates=candidates)]
 
@@ -237,22 +267,30 @@ def _restarted(model: Model) -> list[Trial]:
 def _loss_scale(model: Model) -> list[Trial]:
     if model.stated.loss not in SQUARED_LOSSES:
         return []
-    return [Trial("loss_scale", f"loss {name} instead of {model.stated.loss}", {"loss": name})
-            for name in SQUARED_LOSSES if name != model.stated.loss]
+    return [
+        Trial("loss_scale", f"loss {name} instead of {model.stated.loss}", {"loss": name})
+        for name in SQUARED_LOSSES
+        if name != model.stated.loss
+    ]
 
 
 def _batch(model: Model) -> list[Trial]:
     if len(model.x) < 2:
         return []
-    return [Trial("batch_combination", f"batch {name} instead of {model.stated.batch}",
-                  {"batch": name}) for name in ("per_sample", "sum", "mean")
-            if name != model.stated.batch]
+    return [
+        Trial("batch_combination", f"batch {name} instead of {model.stated.batch}", {"batch": name})
+        for name in ("per_sample", "sum", "mean")
+        if name != model.stated.batch
+    ]
 
 
 def _off_by_one(model: Model) -> list[Trial]:
     def candidates(m: Model, e: Entry) -> list[Value]:
-        return [(m.value(e, after=e.after + d), f"after {e.after + d} rounds, not {e.after}")
-                for d in (-1, 1) if e.after + d >= 0 and e.minus_after is None]
+        return [
+            (m.value(e, after=e.after + d), f"after {e.after + d} rounds, not {e.after}")
+            for d in (-1, 1)
+            if e.after + d >= 0 and e.minus_after is None
+        ]
 
     return [Trial("round_off_by_one", "the round off by one", candidates=candidates)]
 
@@ -266,8 +304,13 @@ def _transposed(model: Model) -> list[Trial]:
     square = any(len(a) == len(b) for a, b in zip(layers[1:], layers[2:]))
     if not square:
         return []
-    return [Trial("transposed_weight", "hidden deltas through the transposed weights",
-                  {"transposed": True})]
+    return [
+        Trial(
+            "transposed_weight",
+            "hidden deltas through the transposed weights",
+            {"transposed": True},
+        )
+    ]
 
 
 _MAKERS: dict[str, Callable[[Model], list[Trial]]] = {
@@ -283,10 +326,12 @@ _MAKERS: dict[str, Callable[[Model], list[Trial]]] = {
     "loss_scale": _loss_scale,
     "batch_combination": _batch,
     "round_off_by_one": _off_by_one,
-    "missing_derivative": _mistake("missing_derivative", "no activation derivative in the deltas",
-                                   {"derivative": "missing"}),
-    "derivative_at_net": _mistake("derivative_at_net", "the derivative evaluated at the net input",
-                                  {"derivative": "at_net"}),
+    "missing_derivative": _mistake(
+        "missing_derivative", "no activation derivative in the deltas", {"derivative": "missing"}
+    ),
+    "derivative_at_net": _mistake(
+        "derivative_at_net", "the derivative evaluated at the net input", {"derivative": "at_net"}
+    ),
     "flipped_sign": _mistake("flipped_sign", "the update's sign flipped", {"sign": 1.0}),
     "transposed_weight": _transposed,
     "weight_gradients": _mistake(
@@ -354,8 +399,9 @@ def _rounds(entries: list[Entry]) -> list[list[Entry]]:
 def _best(model: Model, todo: list[Entry], ranked: list[Trial], hits: dict) -> tuple | None:
     """The trial that reproduces the most of `todo` (a round's numbers) and what it gives."""
     if all(e.after <= PAIR_ROUNDS for e in todo):
-        scored = [(t, {e.index: hits[t][e.index] for e in todo if e.index in hits[t]})
-                  for t in ranked]
+        scored = [
+            (t, {e.index: hits[t][e.index] for e in todo if e.index in hits[t]}) for t in ranked
+        ]
         best = max(scored, key=lambda te: len(te[1]), default=(None, {}))
         return best if best[1] else None
     for t in ranked:  # a long run: the first that reproduces any, in rank order
@@ -407,8 +453,13 @@ def _one_edit(computed: str, printed: str, how: str) -> bool:
         return len(computed) == len(printed) and len(diff) == 1 and computed[diff[0]].isdigit()
     if how == "swapped":
         diff = [i for i, (a, b) in enumerate(zip(computed, printed)) if a != b]
-        return (len(computed) == len(printed) and len(diff) == 2 and diff[1] == diff[0] + 1
-                and computed[diff[0]] == printed[diff[1]] and computed[diff[1]] == printed[diff[0]])
+        return (
+            len(computed) == len(printed)
+            and len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and computed[diff[0]] == printed[diff[1]]
+            and computed[diff[1]] == printed[diff[0]]
+        )
     longer, shorter = (computed, printed) if how == "dropped" else (printed, computed)
     return len(longer) == len(shorter) + 1 and any(
         longer[:i] + longer[i + 1 :] == shorter and longer[i].isdigit() for i in range(len(longer))

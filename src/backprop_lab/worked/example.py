@@ -126,7 +126,7 @@ def graph_of(data: dict[str, Any], where: str = "(example)") -> Graph:
             raise _fail(where, key, f"the edge {w['from']} -> {w['to']} is {edges[edge]}'s too")
         edges[edge] = name
         weights[name] = edge
-    for i, (a, b) in enumerate(zip(layers, layers[1:])):
+    for a, b in zip(layers, layers[1:]):
         missing = [f"{u} -> {v}" for u in a for v in b if (u, v) not in edges]
         if missing:
             raise _fail(where, "network.weights", f"no weight on the edge(s) {', '.join(missing)}")
@@ -169,14 +169,19 @@ def _activations(net: dict[str, Any], layers: tuple, where: str) -> tuple[tuple[
         )
     overrides = dict(net.get("unit_activations") or {})
     units = {u for layer in layers[1:] for u in layer}
-    for unit, name in overrides.items():
+    for unit in overrides:
         if unit not in units:
             raise _fail(where, f"network.unit_activations.{unit}", "no hidden or output unit")
-    for key, name in [*((f"activation.{i}", a) for i, a in enumerate(per_layer)),
-                      *((f"unit_activations.{u}", a) for u, a in overrides.items())]:
+    for key, name in [
+        *((f"activation.{i}", a) for i, a in enumerate(per_layer)),
+        *((f"unit_activations.{u}", a) for u, a in overrides.items()),
+    ]:
         if name not in ACTIVATIONS:
-            raise _fail(where, f"network.{key}", f"{name!r} is no activation; "
-                        f"allowed: {', '.join(ACTIVATIONS)}")
+            raise _fail(
+                where,
+                f"network.{key}",
+                f"{name!r} is no activation; allowed: {', '.join(ACTIVATIONS)}",
+            )
     out = [("",) * len(layers[0])]
     for layer, act in zip(layers[1:], per_layer):
         out.append(tuple(overrides.get(u, act) for u in layer))
@@ -206,8 +211,9 @@ def _check_names(data: dict[str, Any], where: str) -> None:
 
     for i, name in enumerate(data.get("search") or []):
         if name not in DEPARTURES:
-            raise _fail(where, f"search.{i}", f"{name!r} is no departure; "
-                        f"allowed: {', '.join(DEPARTURES)}")
+            raise _fail(
+                where, f"search.{i}", f"{name!r} is no departure; allowed: {', '.join(DEPARTURES)}"
+            )
 
 
 NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*%?\s*$")
@@ -250,7 +256,9 @@ def files_in(paths: list[str], root: Path, key: str = "worked.examples") -> list
     `root` (the working directory), else to the pipeline's folder."""
     found: list[Path] = []
     for entry in paths:
-        path = next((b / entry for b in (root, PIPELINE_ROOT) if (b / entry).exists()), root / entry)
+        path = next(
+            (b / entry for b in (root, PIPELINE_ROOT) if (b / entry).exists()), root / entry
+        )
         if path.is_dir():
             found += sorted(path.glob("*.yaml"))
         elif path.is_file():

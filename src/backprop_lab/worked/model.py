@@ -131,7 +131,9 @@ class Model:
             self._states[key] = have
         return have
 
-    def value(self, entry: Entry, setup: Setup | None = None, after: int | None = None) -> float | None:
+    def value(
+        self, entry: Entry, setup: Setup | None = None, after: int | None = None
+    ) -> float | None:
         """The entry's quantity under `setup` (default stated), at round `after` (default
         the entry's); None where the run diverged before it."""
         setup = self.setup_of(entry, setup)
@@ -145,7 +147,9 @@ class Model:
         net = Net(self.graph, setup)
         value = net.value(states[after], self.x, self.y, entry.quantity, entry.sample)
         if entry.minus_after is not None:
-            value -= net.value(states[entry.minus_after], self.x, self.y, entry.quantity, entry.sample)
+            value -= net.value(
+                states[entry.minus_after], self.x, self.y, entry.quantity, entry.sample
+            )
         return value if math.isfinite(value) else None
 
     def _torch_value(self, entry: Entry, setup: Setup, states: dict, after: int) -> float | None:
@@ -155,9 +159,11 @@ class Model:
             net = TorchNet(Net(self.graph, setup))
         except ValueError:
             return None
+
         def at(r: int) -> float:
             s = int(entry.sample) - 1 if entry.sample != "all" else 0
             return net.value(states[r], self.x[s : s + 1], self.y[s : s + 1], entry.quantity)
+
         value = at(after) - (at(entry.minus_after) if entry.minus_after is not None else 0.0)
         return value if math.isfinite(value) else None
 

@@ -93,8 +93,8 @@ def _node(text: str, graph: Graph) -> Node:
     if text in graph.initial:
         return Node("param", text)
     for prefix, kind in (("net_", "net"), ("out_", "out"), ("error_", "error"), ("E_", "term")):
-        if text.startswith(prefix) and text[len(prefix):] in graph.units:
-            return _unit(kind, text[len(prefix):], graph)
+        if text.startswith(prefix) and text[len(prefix) :] in graph.units:
+            return _unit(kind, text[len(prefix) :], graph)
     if text in graph.units:
         return _unit("out", text, graph)
     raise QuantityError(

@@ -58,7 +58,11 @@ def _add_hidden_units(data: dict[str, Any], k: int, rng: np.random.Generator) ->
     if len(layers) < 3:
         raise ValueError("hidden_units: the example has no hidden layer to widen")
     below, hidden, above = layers[-3], layers[-2], layers[-1]
-    names = set(u for layer in layers for u in layer) | set(net["weights"]) | set(net.get("biases") or {})
+    names = (
+        set(u for layer in layers for u in layer)
+        | set(net["weights"])
+        | set(net.get("biases") or {})
+    )
     r = max(abs(float(w["value"])) for w in net["weights"].values()) or 1.0
     added = [_fresh(f"added{i}", names) for i in range(1, k + 1)]
     for unit in added:
@@ -71,13 +75,16 @@ def _add_hidden_units(data: dict[str, Any], k: int, rng: np.random.Generator) ->
         if w["from"] in added or w["to"] in added:
             w["value"] = float(rng.uniform(-r, r))
     biases = net.get("biases") or {}
-    for name, bias in list(biases.items()):
+    for bias in list(biases.values()):
         if set(bias["units"]) == set(hidden) and len(hidden) > 1:
             bias["units"] = [*bias["units"], *added]
         elif len(bias["units"]) == 1 and bias["units"][0] in hidden:
             for unit in added:
-                biases[_fresh(f"b_{unit}", names)] = {"units": [unit], "value": 0.0,
-                                                     "trained": bias.get("trained", True)}
+                biases[_fresh(f"b_{unit}", names)] = {
+                    "units": [unit],
+                    "value": 0.0,
+                    "trained": bias.get("trained", True),
+                }
             break
     hidden.extend(added)
 

@@ -56,8 +56,12 @@ def ledger_rows(data: dict[str, Any], example: str) -> list[dict[str, Any]]:
             row.update(verdict=ledger.REPRODUCED, kind="stated", computed=stated[e.index])
         elif e.index in found:
             f = found[e.index]
-            row.update(verdict=ledger.DEVIATION, kind="+".join(f.kinds), departure=f.detail,
-                       computed=f.value)
+            row.update(
+                verdict=ledger.DEVIATION,
+                kind="+".join(f.kinds),
+                departure=f.detail,
+                computed=f.value,
+            )
         else:
             row.update(verdict=ledger.NOT_REPRODUCIBLE, kind="none", computed=stated[e.index])
             if e.index in slips:

@@ -70,8 +70,14 @@ def _shown(path: Path) -> str:
 def _variants(section: dict[str, Any], config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     points = {}
     for name, (path, data, runs) in examples(section).items():
-        points[f"{name}/{AS_PRINTED}"] = {"kind": AS_PRINTED, "example": data, "file": path,
-                                           "changed": [], "seeds": None, "overrides": {}}
+        points[f"{name}/{AS_PRINTED}"] = {
+            "kind": AS_PRINTED,
+            "example": data,
+            "file": path,
+            "changed": [],
+            "seeds": None,
+            "overrides": {},
+        }
         shape = {k: v for k, v in data.items() if k not in ("printed", "search")}
         for variant in runs:
             overrides = {k: v for k, v in section["variants"][variant].items() if k != "label"}
@@ -94,7 +100,10 @@ def _variants(section: dict[str, Any], config: dict[str, Any]) -> dict[str, dict
 def _figures(section: dict[str, Any]) -> list[Figure]:
     out = []
     for name in examples(section):
-        out += [Figure(f"worked_{name}_graph", "graph"), Figure(f"worked_{name}_variants", "variants")]
+        out += [
+            Figure(f"worked_{name}_graph", "graph"),
+            Figure(f"worked_{name}_variants", "variants"),
+        ]
     return out
 
 

@@ -43,13 +43,20 @@ def graph(example: str, forward: pd.DataFrame, edges: pd.DataFrame) -> plt.Figur
     many = len(weights) > 24
     for _, w in weights.iterrows():
         (xa, ya), (xb, yb) = pos[w["from"]], pos[w["to"]]
-        ax.annotate("", (xb - 0.2, yb), (xa + 0.2, ya), arrowprops={"arrowstyle": "->", "color": "0.6"})
+        ax.annotate(
+            "", (xb - 0.2, yb), (xa + 0.2, ya), arrowprops={"arrowstyle": "->", "color": "0.6"}
+        )
         if not many:
             t = 0.5 if ya == yb else (0.28 if ya > yb else 0.72)
-            ax.text(xa + (xb - xa) * t, ya + (yb - ya) * t,
-                    f"{w['parameter']}={w['initial']:.3g}\n∂E/∂{w['parameter']}={w['gradient']:.3g}",
-                    ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"})
+            ax.text(
+                xa + (xb - xa) * t,
+                ya + (yb - ya) * t,
+                f"{w['parameter']}={w['initial']:.3g}\n∂E/∂{w['parameter']}={w['gradient']:.3g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"},
+            )
     for _, u in units.iterrows():
         x, y = pos[u["unit"]]
         ax.add_patch(plt.Circle((x, y), 0.19, fc="lightsteelblue", ec="black"))
@@ -57,15 +64,21 @@ def graph(example: str, forward: pd.DataFrame, edges: pd.DataFrame) -> plt.Figur
         text = f"{u['out']:.4g}" if u["layer"] == 0 else f"net={u['net']:.4g}\nout={u['out']:.4g}"
         ax.text(x, y - 0.25, text, ha="center", va="top", fontsize=7.5)
     if len(biases):
-        lines = [f"{b['parameter']} → {b['to']}: {b['initial']:.3g}, ∂E/∂{b['parameter']}={b['gradient']:.3g}"
-                 + ("" if b["trained"] else " (frozen)") for _, b in biases.iterrows()]
-        ax.text(width + 0.5, (tallest - 1) / 2, "biases\n" + "\n".join(lines), va="top", fontsize=7.5)
+        lines = [
+            f"{b['parameter']} → {b['to']}: {b['initial']:.3g}, "
+            f"∂E/∂{b['parameter']}={b['gradient']:.3g}" + ("" if b["trained"] else " (frozen)")
+            for _, b in biases.iterrows()
+        ]
+        ax.text(
+            width + 0.5, (tallest - 1) / 2, "biases\n" + "\n".join(lines), va="top", fontsize=7.5
+        )
     ax.set_xlim(-0.6, span_x - 0.6)
     ax.set_ylim(-(tallest - 1) / 2 - 0.7, (tallest - 1) / 2 + 0.4)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title(f"{example}: initial values, sample 1's forward pass, gradients over the batch",
-                 fontsize=9)
+    ax.set_title(
+        f"{example}: initial values, sample 1's forward pass, gradients over the batch", fontsize=9
+    )
     return fig
 
 

@@ -60,7 +60,12 @@ def _example(mark: dict[str, Any], tables: dict[str, pd.DataFrame], labels: dict
         "max_difference": max((r["difference"] for r in chain + forward), default=0.0),
         "ledger": ledger,
         "by_kind": [
-            {"verdict": v, "kind": k, "count": n, "meaning": DEPARTURES.get(k, _KIND_WORDS.get(k, ""))}
+            {
+                "verdict": v,
+                "kind": k,
+                "count": n,
+                "meaning": DEPARTURES.get(k, _KIND_WORDS.get(k, "")),
+            }
             for (v, k), n in sorted(kinds.items(), key=lambda kv: -kv[1])
         ],
         "look_first": [r for r in ledger if r["verdict"] != REPRODUCED],
@@ -81,16 +86,18 @@ def _variants(frame: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any
     for variant, group in frame.groupby("variant", sort=False):
         final = group["final_loss"].astype(float)
         diverged = group["diverged_round"].notna().sum()
-        out.append({
-            "variant": variant,
-            "label": labels.get(variant, variant),
-            "changed": group["changed"].iloc[0],
-            "rounds": int(group["rounds"].max()),
-            "seeds": len(group) if group["seed"].notna().any() else 0,
-            "initial_loss": float(group["initial_loss"].astype(float).median()),
-            "final_median": float(final.median()) if final.notna().any() else None,
-            "final_min": float(final.min()) if final.notna().any() else None,
-            "final_max": float(final.max()) if final.notna().any() else None,
-            "diverged": int(diverged),
-        })
+        out.append(
+            {
+                "variant": variant,
+                "label": labels.get(variant, variant),
+                "changed": group["changed"].iloc[0],
+                "rounds": int(group["rounds"].max()),
+                "seeds": len(group) if group["seed"].notna().any() else 0,
+                "initial_loss": float(group["initial_loss"].astype(float).median()),
+                "final_median": float(final.median()) if final.notna().any() else None,
+                "final_min": float(final.min()) if final.notna().any() else None,
+                "final_max": float(final.max()) if final.notna().any() else None,
+                "diverged": int(diverged),
+            }
+        )
     return out

@@ -57,12 +57,20 @@ def variant(settings: dict[str, Any]) -> dict[str, Any]:
     engine = settings["overrides"].get("engine", "numpy")
     for seed in settings["seeds"] or [None]:
         try:
-            model = Model({**changed(settings["example"], settings["overrides"], seed), "printed": []})
+            model = Model(
+                {**changed(settings["example"], settings["overrides"], seed), "printed": []}
+            )
         except ValueError as err:  # an override this example cannot take
             return {"kind": "variant", "runs": [], "skipped": str(err)}
         curve, diverged = _curve(model, engine)
-        runs.append({"seed": seed, "curve": curve, "diverged_round": diverged,
-                     "outputs": _outputs(model, curve)})
+        runs.append(
+            {
+                "seed": seed,
+                "curve": curve,
+                "diverged_round": diverged,
+                "outputs": _outputs(model, curve),
+            }
+        )
     return {"kind": "variant", "runs": runs}
 
 
@@ -120,8 +128,14 @@ def _printed_rounds(model: Model) -> list[dict[str, Any]]:
         for s in range(len(model.x)):
             for unit in model.graph.outputs:
                 q = parse(f"out_{unit}", model.graph)
-                rows.append({"after": r, "quantity": f"out_{unit}", "sample": s + 1,
-                             "value": net.value(states[r], model.x, model.y, q, s + 1)})
+                rows.append(
+                    {
+                        "after": r,
+                        "quantity": f"out_{unit}",
+                        "sample": s + 1,
+                        "value": net.value(states[r], model.x, model.y, q, s + 1),
+                    }
+                )
         total = net.value(states[r], model.x, model.y, parse("E_total", model.graph), "all")
         rows.append({"after": r, "quantity": "E_total", "sample": "all", "value": total})
     return rows
@@ -135,14 +149,22 @@ def setup_rows(data: dict[str, Any], model: Model) -> list[dict[str, str]]:
     """The example's setup in words (the report's setup table; text from the file is
     escaped where the report shows it)."""
     g, s = model.graph, model.stated
-    acts = " / ".join(", ".join(f"{u}: {a}" for u, a in zip(layer, names))
-                      for layer, names in zip(g.layers[1:], s.activations[1:]))
-    biases = "; ".join(
-        f"{b} = {g.initial[b]:g} → {', '.join(units)} ({'trained' if g.trained[b] else 'frozen'})"
-        for b, units in g.biases.items()
-    ) or "none"
+    acts = " / ".join(
+        ", ".join(f"{u}: {a}" for u, a in zip(layer, names))
+        for layer, names in zip(g.layers[1:], s.activations[1:])
+    )
+    biases = (
+        "; ".join(
+            f"{b} = {g.initial[b]:g} → {', '.join(units)} "
+            f"({'trained' if g.trained[b] else 'frozen'})"
+            for b, units in g.biases.items()
+        )
+        or "none"
+    )
     weights = ", ".join(f"{w} = {g.initial[w]:g} ({a}→{b})" for w, (a, b) in g.weights.items())
-    samples = "; ".join(f"x = ({_numbers(d['x'])}), target = ({_numbers(d['y'])})" for d in data["data"])
+    samples = "; ".join(
+        f"x = ({_numbers(d['x'])}), target = ({_numbers(d['y'])})" for d in data["data"]
+    )
     rows = [
         ("title", data["title"]),
         ("source", data.get("source", "")),

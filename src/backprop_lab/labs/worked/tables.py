@@ -21,7 +21,9 @@ def seed_key(seed: int | None) -> str:
 
 def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
     printed = [r for r in runs if r["settings"]["variant"] == "as_printed"]
-    ledger = [{**row, "example": r["settings"]["axis"]} for r in printed for row in r["result"]["ledger"]]
+    ledger = [
+        {**row, "example": r["settings"]["axis"]} for r in printed for row in r["result"]["ledger"]
+    ]
     return {
         "worked_printed": pd.DataFrame(ledger, columns=list(COLUMNS)),
         "worked_marking": marking(printed),
@@ -47,21 +49,24 @@ def marking(runs: list[Run]) -> pd.DataFrame:
     for r in runs:
         ledger = r["result"]["ledger"]
         verdicts = Counter(row["verdict"] for row in ledger)
-        kinds = Counter(k for row in ledger if row["verdict"] == DEVIATION
-                        for k in row["kind"].split("+"))
+        kinds = Counter(
+            k for row in ledger if row["verdict"] == DEVIATION for k in row["kind"].split("+")
+        )
         slips = sum(row["kind"] == "transcription_slip" for row in ledger)
-        rows.append({
-            "example": r["settings"]["axis"],
-            "file": r["settings"]["file"],
-            "title": r["result"]["title"],
-            "printed": len(ledger),
-            "reproduced": verdicts[REPRODUCED],
-            "departure": verdicts[DEVIATION],
-            "not_reproducible": verdicts[NOT_REPRODUCIBLE],
-            "slips": slips,
-            "mistakes": _most_frequent({k: n for k, n in kinds.items() if k in MISTAKES}),
-            "departures": _most_frequent({k: n for k, n in kinds.items() if k not in MISTAKES}),
-        })
+        rows.append(
+            {
+                "example": r["settings"]["axis"],
+                "file": r["settings"]["file"],
+                "title": r["result"]["title"],
+                "printed": len(ledger),
+                "reproduced": verdicts[REPRODUCED],
+                "departure": verdicts[DEVIATION],
+                "not_reproducible": verdicts[NOT_REPRODUCIBLE],
+                "slips": slips,
+                "mistakes": _most_frequent({k: n for k, n in kinds.items() if k in MISTAKES}),
+                "departures": _most_frequent({k: n for k, n in kinds.items() if k not in MISTAKES}),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -77,29 +82,48 @@ def variants(runs: list[Run]) -> pd.DataFrame:
         s, result = r["settings"], r["result"]
         for run in result["runs"]:
             curve = run["curve"]
-            rows.append({
-                "example": s["axis"],
-                "variant": s["variant"],
-                "seed": run["seed"],
-                "seed_key": seed_key(run["seed"]),
-                "changed": ", ".join(f"{k}={v}" for k, v in sorted(s["overrides"].items())) or "as printed",
-                "rounds": curve[-1][0] if curve else 0,
-                "initial_loss": curve[0][1] if curve else None,
-                "final_loss": curve[-1][1] if curve else None,
-                "diverged_round": run["diverged_round"],
-            })
+            rows.append(
+                {
+                    "example": s["axis"],
+                    "variant": s["variant"],
+                    "seed": run["seed"],
+                    "seed_key": seed_key(run["seed"]),
+                    "changed": ", ".join(f"{k}={v}" for k, v in sorted(s["overrides"].items()))
+                    or "as printed",
+                    "rounds": curve[-1][0] if curve else 0,
+                    "initial_loss": curve[0][1] if curve else None,
+                    "final_loss": curve[-1][1] if curve else None,
+                    "diverged_round": run["diverged_round"],
+                }
+            )
         if not result["runs"]:
-            rows.append({"example": s["axis"], "variant": s["variant"], "seed": None,
-                         "seed_key": seed_key(None), "changed": result.get("skipped", ""),
-                         "rounds": 0, "initial_loss": None, "final_loss": None,
-                         "diverged_round": None})
+            rows.append(
+                {
+                    "example": s["axis"],
+                    "variant": s["variant"],
+                    "seed": None,
+                    "seed_key": seed_key(None),
+                    "changed": result.get("skipped", ""),
+                    "rounds": 0,
+                    "initial_loss": None,
+                    "final_loss": None,
+                    "diverged_round": None,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def curves(runs: list[Run]) -> pd.DataFrame:
     rows = [
-        {"example": r["settings"]["axis"], "variant": r["settings"]["variant"],
-         "seed_key": seed_key(run["seed"]), "round": k, "loss": loss}
-        for r in runs for run in r["result"]["runs"] for k, loss in run["curve"]
+        {
+            "example": r["settings"]["axis"],
+            "variant": r["settings"]["variant"],
+            "seed_key": seed_key(run["seed"]),
+            "round": k,
+            "loss": loss,
+        }
+        for r in runs
+        for run in r["result"]["runs"]
+        for k, loss in run["curve"]
     ]
     return pd.DataFrame(rows, columns=["example", "variant", "seed_key", "round", "loss"])
