@@ -29,6 +29,12 @@ from backprop_lab.worked.quantities import parse
 from backprop_lab.worked.verdicts import counts, ledger_rows
 
 EXAMPLES = ROOT / "examples"
+# the 2-2-2 lab's blocks: worked-example files of its own
+LAB_222 = ROOT / "src/backprop_lab/labs/hand_222/examples"
+
+
+def _path(name: str) -> Path:
+    return LAB_222 / name.removeprefix("lab-2-2-2/") if name.startswith("lab-2-2-2/") else EXAMPLES / name
 
 
 def _example(
@@ -174,7 +180,7 @@ COUNTS = {
 
 @pytest.fixture(scope="module")
 def ledgers() -> dict[str, list[dict[str, Any]]]:
-    return {name: ledger_rows(read(EXAMPLES / name), name) for name in COUNTS}
+    return {name: ledger_rows(read(_path(name)), name) for name in COUNTS}
 
 
 @pytest.mark.parametrize("name", list(COUNTS))

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent  # src/backprop_lab
 # stage -> (its module, the module of a lab it runs, files besides Python it reads)
 STAGES = {
     "train": ("backprop_lab.train", "run", ()),
-    # a lab's ledger (the numbers its author printed) is read by its aggregate job
-    "aggregate": ("backprop_lab.aggregate", "tables", ("ledger.yaml",)),
+    # a lab's ledger (the numbers its author printed, and its worked-example files) is read
+    # by its aggregate job
+    "aggregate": ("backprop_lab.aggregate", "tables", ("ledger.yaml", "examples/*.yaml")),
     "figures": ("backprop_lab.figures", "figures", ()),
     "report": ("backprop_lab.report", "findings", ("section.md.j2", "appendix.md.j2")),
 }
@@ -45,7 +46,8 @@ def stage_files(stage: str, lab_names: list[str]) -> list[str]:
     files = {_module_file(m) for m in import_closure(tuple(entry_points(stage, lab_names)))}
     _, _, data = STAGES[stage]
     for name in lab_names:
-        files |= {ROOT / "labs" / name / f for f in data if (ROOT / "labs" / name / f).exists()}
+        for pattern in data:  # a name, or a glob of names
+            files |= set((ROOT / "labs" / name).glob(pattern))
     if stage == "report":
         files |= {ROOT / t for t in REPORT_TEMPLATES}
     return sorted(p.relative_to(ROOT.parent).as_posix() for p in files)

@@ -35,7 +35,7 @@ def measure(source: Path) -> dict[str, Any]:
     mazur = Model(read(source / "examples/mazur-2-2-2.yaml"))
     net = Net(mazur.graph, mazur.stated)
     train = cpu(lambda: net.train(mazur.x, mazur.y, {ROUNDS}))
-    files = sorted((source / "examples/lab-2-2-2").glob("*.yaml"))
+    files = sorted((source / "src/backprop_lab/labs/hand_222/examples").glob("*.yaml"))
     examples = [read(f) for f in files]
     printed = sum(len(d["printed"]) for d in examples)
     search = cpu(lambda: [ledger_rows(d, "") for d in examples])
