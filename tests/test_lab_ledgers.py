@@ -96,7 +96,7 @@ def test_the_named_departure_is_the_listings_own_backward(step: float) -> None:
     from backprop_lab.worked.model import Model
     from backprop_lab.worked.quantities import parse
 
-    model = Model(read(hand_ledger.example_files()["numpy_baseline"]))
+    model = Model(read(hand_ledger.example_files()["numpy_baseline"]))  # checked
     setup = model.stated.but(weight_gradients=True, step=step)
     net = Net(model.graph, setup)
     rounds = 50
