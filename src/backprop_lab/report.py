@@ -109,6 +109,9 @@ def claim_counts(claims: list[Claim]) -> dict[str, int]:
 
 # verdicts a reader should look at first: listed one by one even in a long ledger
 ATTENTION = (ledger.INCONSISTENT, ledger.OUTSIDE_SPREAD, ledger.DEVIATION)
+# a number in a reason's text, masked to group the reasons: not a digit of a name
+# ("float32", "d_w5", "x[0]" stay as they are)
+NUMBER_IN_TEXT = re.compile(r"(?<![\w\[.])[-−]?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w\]])")
 # a ledger this long is summarised by block in the report, and given whole in its CSV
 LEDGER_ROWS_SHOWN = 60
 
@@ -127,7 +130,7 @@ def _ledger(frame: Any, name: str) -> dict[str, Any] | None:
     for r in rows:
         # the reason without its row's numbers: "the bias gradient … × the layer's input"
         reason = r["explanation"].split(";")[0]
-        reason = re.sub(r"-?\d[\d.e+-]*", "…", reason)
+        reason = NUMBER_IN_TEXT.sub("…", reason)
         key = (r["block"], r["verdict"], reason)
         groups[key] = groups.get(key, 0) + 1
     return {
