@@ -115,7 +115,8 @@ class Printed:
     @property
     def precision(self) -> str:
         if self.exact and self.roundoff:
-            return f"exact (a float's repr), to float64 round-off ({self.roundoff:g} relative)"
+            dtype = self.dtype if self.dtype in ("float32", "float64") else "float64"
+            return f"exact (a float's repr), to {dtype} round-off ({self.roundoff:g} relative)"
         if self.exact:
             return "exact (a float's repr)"
         if self.significant is not None:

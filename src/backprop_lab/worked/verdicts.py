@@ -1,7 +1,7 @@
 """The ledger of a worked example: every printed number, its verdict and why (as data).
 
 Verdicts are the core ledger's (``backprop_lab.ledger``): *reproduced* by the stated setup
-(a 15-17-digit print to float64 round-off), *reproduced only with a deviation* (the
+(a 15-17-digit print to the round-off of its dtype), *reproduced only with a deviation* (the
 departure search names it), or *not reproducible* (with the stated setup's value, and the
 transcription slip that explains the print where one does). Each row keeps its reason as
 data: ``kind`` (``stated``, a DEPARTURES name, ``transcription_slip`` or ``none``) and
