@@ -34,7 +34,11 @@ LAB_222 = ROOT / "src/backprop_lab/labs/hand_222/examples"
 
 
 def _path(name: str) -> Path:
-    return LAB_222 / name.removeprefix("lab-2-2-2/") if name.startswith("lab-2-2-2/") else EXAMPLES / name
+    return (
+        LAB_222 / name.removeprefix("lab-2-2-2/")
+        if name.startswith("lab-2-2-2/")
+        else EXAMPLES / name
+    )
 
 
 def _example(
