@@ -6,6 +6,7 @@
 - ``autograd``: the same by PyTorch autograd (its twin in the tests);
 - ``model``: the printed entries and the values any Setup gives them (trained once);
 - ``departures``: the named departures from a stated setup, and their search;
+- ``slips``: a printed number's transcription slip (one digit), judged on its text;
 - ``verdicts``: every printed number's verdict and reason, as data;
 - ``chain``: the round-1 forward and chain-rule tables, for any topology;
 - ``variants``: an example changed along one of the mission's axes.

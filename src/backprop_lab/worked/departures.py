@@ -6,7 +6,7 @@ most) on every printed number not yet explained, ranks them by how many of those
 each explains (a departure that explains a whole block is the likelier story), and names,
 per number, the best-ranked one that reproduces it; then pairs of departures for the
 numbers no single one explains (of runs up to ``PAIR_ROUNDS`` rounds). A transcription slip
-is judged on the printed text (``slip``), not by a run.
+is judged on the printed text (``worked.slips``), not by a run.
 
 ``DEPARTURES`` is plain data (the example schema's check reads it while Snakemake builds
 its DAG); the search imports numpy.
@@ -426,41 +426,3 @@ def _pairs(model: Model, entries: list[Entry], setups: list[Trial]) -> dict[int,
             if len(best) == len(entries):
                 return best
     return best
-
-
-def slip(printed: str, value: float | None) -> str | None:
-    """The transcription slip that turns `value`, printed with the same digits, into the
-    printed text (one digit changed, dropped, added, or two neighbours swapped); None if
-    no one-digit slip does."""
-    if value is None or not math.isfinite(value) or "e" in printed.lower():
-        return None
-    from backprop_lab.ledger import _decimals
-
-    text = printed.strip()
-    d = _decimals(text)
-    for places, how in ((d, "changed"), (d + 1, "dropped"), (d - 1, "added"), (d, "swapped")):
-        if places < 0:
-            continue
-        computed = f"{value:.{places}f}"
-        if _one_edit(computed, text, how):
-            return f"one digit {how}: computed {computed}, printed {text}"
-    return None
-
-
-def _one_edit(computed: str, printed: str, how: str) -> bool:
-    if how == "changed":
-        diff = [i for i, (a, b) in enumerate(zip(computed, printed)) if a != b]
-        return len(computed) == len(printed) and len(diff) == 1 and computed[diff[0]].isdigit()
-    if how == "swapped":
-        diff = [i for i, (a, b) in enumerate(zip(computed, printed)) if a != b]
-        return (
-            len(computed) == len(printed)
-            and len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and computed[diff[0]] == printed[diff[1]]
-            and computed[diff[1]] == printed[diff[0]]
-        )
-    longer, shorter = (computed, printed) if how == "dropped" else (printed, computed)
-    return len(longer) == len(shorter) + 1 and any(
-        longer[:i] + longer[i + 1 :] == shorter and longer[i].isdigit() for i in range(len(longer))
-    )

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab import ledger
-from backprop_lab.worked.departures import DEPARTURES, search, slip
+from backprop_lab.worked.departures import DEPARTURES, search
 from backprop_lab.worked.model import Entry, Model
+from backprop_lab.worked.slips import slip
 
 COLUMNS = (
     "example",
