@@ -47,6 +47,8 @@ def forward_rows(model: Model) -> list[dict[str, Any]]:
                         "out": float(outs[ly][s, k]),
                         "out_autograd": auto,
                         "difference": abs(float(outs[ly][s, k]) - auto),
+                        # the round-off level another machine's difference is held to
+                        "dtype": model.stated.dtype,
                     }
                 )
     return rows
@@ -76,6 +78,7 @@ def chain_rows(model: Model, sample: int = 1) -> list[dict[str, Any]]:
                 "hand": float(value),
                 "autograd": auto,
                 "difference": abs(float(value) - auto),
+                "dtype": setup.dtype,
             }
         )
 
