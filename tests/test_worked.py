@@ -537,3 +537,19 @@ def test_a_setup_trains_once_for_every_number_it_gives() -> None:
     for e in late:
         model.value(e)
     assert model.trainings == trained == 1
+
+
+def test_one_printed_update_infers_no_step() -> None:
+    """A step fitted to a single printed updated weight explains it by construction: the
+    search does not offer it (it needs two or more that one step explains at once)."""
+    data = copy.deepcopy(EXERCISE)
+    model = Model({**data, "printed": [{"of": "E_total", "text": "0"}]})
+    net = Net(model.graph, model.stated.but(step=0.3))  # the stated step is 0.5
+    w1 = net.train(model.x, model.y, {1})[1][model.graph.parameters.index("w1")]
+    data["printed"] = [{"of": "w1", "after": 1, "text": f"{w1:.9f}"}]
+    (row,) = ledger_rows(data, "one")
+    assert row["verdict"] == NOT_REPRODUCIBLE and row["kind"] != "inferred_step"
+    data["printed"].append({"of": "w2", "after": 1, "text": "0"})  # a second update...
+    w2 = net.train(model.x, model.y, {1})[1][model.graph.parameters.index("w2")]
+    data["printed"][1]["text"] = f"{w2:.9f}"  # ...that the same step explains
+    assert {r["kind"] for r in ledger_rows(data, "two")} == {"inferred_step"}

@@ -213,6 +213,8 @@ def _inferred_step(model: Model) -> list[Trial]:
         and e.minus_after is None
         and not e.parameters
     ]
+    if len(updated) < 2:
+        return []  # one printed update fits any step: no evidence of one
     ratios = []
     for e in updated:
         p0 = model.graph.initial[e.quantity.of.name]
