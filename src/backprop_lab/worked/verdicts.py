@@ -36,9 +36,12 @@ COLUMNS = (
 )
 
 
-def ledger_rows(data: dict[str, Any], example: str) -> list[dict[str, Any]]:
-    """One row per printed number of the example, in the file's order."""
-    model = Model(data)
+def ledger_rows(
+    data: dict[str, Any], example: str, model: Model | None = None
+) -> list[dict[str, Any]]:
+    """One row per printed number of the example, in the file's order (`model`: the
+    example's Model if the caller has one, whose trained runs it reuses)."""
+    model = model or Model(data)
     stated = {e.index: model.value(e) for e in model.entries}
     unexplained = [e for e in model.entries if not ledger.matches(e.printed, stated[e.index])]
     allowed = set(data.get("search") or DEPARTURES)

@@ -38,11 +38,11 @@ def as_printed(data: dict[str, Any]) -> dict[str, Any]:
     from backprop_lab.worked.verdicts import ledger_rows
 
     model = Model(data)
-    curve, diverged = _curve(model, engine="numpy")
+    curve, diverged, _ = _curve(model, engine="numpy")
     return {
         "kind": "as_printed",
         "title": data["title"],
-        "ledger": ledger_rows(data, ""),
+        "ledger": ledger_rows(data, "", model),
         "forward": forward_rows(model),
         "chain": chain_rows(model),
         "edges": edges(model),
@@ -62,13 +62,13 @@ def variant(settings: dict[str, Any]) -> dict[str, Any]:
             )
         except ValueError as err:  # an override this example cannot take
             return {"kind": "variant", "runs": [], "skipped": str(err)}
-        curve, diverged = _curve(model, engine)
+        curve, diverged, last = _curve(model, engine)
         runs.append(
             {
                 "seed": seed,
                 "curve": curve,
                 "diverged_round": diverged,
-                "outputs": _outputs(model, curve),
+                "outputs": _outputs(model, last),
             }
         )
     return {"kind": "variant", "runs": runs}
@@ -94,24 +94,24 @@ def _train(model: Model, engine: str, keep: set[int]) -> tuple[dict[int, np.ndar
     return kept, diverged
 
 
-def _curve(model: Model, engine: str) -> tuple[list[list[float]], int | None]:
-    """[round, total loss over the samples] along the run."""
+def _curve(model: Model, engine: str) -> tuple[list[list[float]], int | None, np.ndarray]:
+    """[round, total loss over the samples] along the run, the round it diverged in (or
+    None) and θ after the last round trained."""
     keep = set(curve_rounds(model.stated.rounds))
     kept, diverged = _train(model, engine, keep)
     net = Net(model.graph, model.stated)
     loss = parse("E_total", model.graph)
     with np.errstate(all="ignore"):
         curve = [[k, net.value(kept[k], model.x, model.y, loss, "all")] for k in sorted(kept)]
-    model.kept = kept
-    return [[k, v if np.isfinite(v) else None] for k, v in curve], diverged
+    curve = [[k, v if np.isfinite(v) else None] for k, v in curve]
+    return curve, diverged, kept[max(kept)]
 
 
-def _outputs(model: Model, curve: list[list[float]]) -> list[list[float | None]]:
-    """Every output unit of every sample after the last round trained."""
-    last = max(model.kept)
+def _outputs(model: Model, theta: np.ndarray) -> list[list[float | None]]:
+    """Every output unit of every sample at θ (the last round trained)."""
     net = Net(model.graph, model.stated)
     with np.errstate(all="ignore"):
-        _, outs = net.forward(model.kept[last], model.x)
+        _, outs = net.forward(theta, model.x)
     return [[float(v) if np.isfinite(v) else None for v in row] for row in outs[-1]]
 
 
