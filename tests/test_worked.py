@@ -9,7 +9,9 @@ one exercise that a test writes, without any new Python.
 
 from __future__ import annotations
 
+import ast
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -553,3 +555,65 @@ def test_one_printed_update_infers_no_step() -> None:
     w2 = net.train(model.x, model.y, {1})[1][model.graph.parameters.index("w2")]
     data["printed"][1]["text"] = f"{w2:.9f}"  # ...that the same step explains
     assert {r["kind"] for r in ledger_rows(data, "two")} == {"inferred_step"}
+
+
+# the hand-worked machinery: the worked core, the worked lab and the 2-2-2 lab's code and
+# section (its transcribed listing, listing.py, and its example files are the lab's own)
+MACHINERY = [
+    *(ROOT / "src/backprop_lab/worked").glob("*.py"),
+    *(ROOT / "src/backprop_lab/labs/worked").glob("*.py"),
+    *(ROOT / "src/backprop_lab/labs/hand_222").glob("*.py"),
+]
+TEMPLATES = [
+    ROOT / "src/backprop_lab/labs/worked/section.md.j2",
+    ROOT / "src/backprop_lab/labs/hand_222/section.md.j2",
+    ROOT / "src/backprop_lab/templates/macros.md.j2",
+]
+
+
+def _code_strings_and_names(tree: ast.AST) -> list[str]:
+    """Every name and string constant of a module's code (docstrings left out)."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.append(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings:
+                found.append(node.value)
+        elif isinstance(node, ast.FunctionDef | ast.arg):
+            found.append(getattr(node, "name", None) or node.arg)
+    return found
+
+
+def test_the_hand_worked_machinery_names_no_weight_and_stays_small() -> None:
+    """Topology-general: no name or string of its code and no template line names one of
+    w1..w8 (the 2-2-2 lab's names come from worked.layout); the worked modules ≤ 450 lines,
+    functions ≤ 90. Fails on a w5 written into a module or a template row, or a module
+    grown past."""
+    weight = re.compile(r"\bw[1-8]\b")
+    named, long = [], []
+    for path in [p for p in MACHINERY if p.name != "listing.py"]:
+        text = path.read_text()
+        tree = ast.parse(text)
+        named += [f"{path.name}: {s!r}" for s in _code_strings_and_names(tree) if weight.search(s)]
+        if "hand_222" not in path.parts and len(text.splitlines()) > 450:
+            long.append(f"{path.name} ({len(text.splitlines())} lines)")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 90:
+                long.append(f"{path.name}:{node.name}")
+    for path in TEMPLATES:
+        named += [
+            f"{path.name}: {line.strip()}"
+            for line in path.read_text().splitlines()
+            if weight.search(line) and not line.lstrip().startswith("{#")
+        ]
+    assert not named, named
+    assert not long, long

@@ -176,7 +176,10 @@ def _environment() -> Environment:
     )
     macros = env.get_template("macros.md.j2").module
     env.globals.update(
-        claim=macros.claim, ledger_section=macros.ledger_section, more_rows=macros.more_rows
+        claim=macros.claim,
+        ledger_section=macros.ledger_section,
+        more_rows=macros.more_rows,
+        round1_tables=macros.round1_tables,
     )
     return env
 

@@ -9,7 +9,10 @@
 - ``slips``: a printed number's transcription slip (one digit), judged on its text;
 - ``verdicts``: every printed number's verdict and reason, as data;
 - ``chain``: the round-1 forward and chain-rule tables, for any topology;
-- ``variants``: an example changed along one of the mission's axes.
+- ``variants``: an example changed along one of the mission's axes;
+- ``figure``: the computational graph of round 1 as a figure;
+- ``layout``: a network in the core layout (widths, one vector of weights) as an example,
+  in the names x1.., h1.., o1.., w1.. (the 2-2-2 lab's round 1 comes from it).
 
 The pipeline's lab for them is ``backprop_lab.labs.worked``.
 """

@@ -136,10 +136,12 @@ def chain_rows(model: Model, sample: int = 1) -> list[dict[str, Any]]:
 
 
 def edges(model: Model) -> list[dict[str, Any]]:
-    """Every parameter with the edge it sits on, its initial value and its gradient over
-    the batch (the graph figure's labels)."""
+    """Every parameter with the edge it sits on, its initial value, its gradient over the
+    batch (the graph figure's labels) and its value after round 1 (the first update as the
+    example states it: per sample, batch, update order)."""
     net = Net(model.graph, model.stated)
     theta = net.theta()
+    after = model.states(model.stated, rounds={1}).get(1)
     rows = []
     for k, p in enumerate(model.graph.parameters):
         grad = net.value(
@@ -157,6 +159,7 @@ def edges(model: Model) -> list[dict[str, Any]]:
                 "to": b,
                 "initial": float(theta[k]),
                 "gradient": grad,
+                "after_round_1": None if after is None else float(after[k]),
                 "trained": bool(model.stated.trained[k]),
             }
         )

@@ -41,7 +41,7 @@ DEPARTURES: dict[str, str] = {
     "derivative_at_net": "the derivative's formula in the output evaluated at the net input "
     "(σ(net)(1 − σ(net)) written as net(1 − net))",
     "flipped_sign": "the update's sign flipped (w + step · dE/dw)",
-    "transposed_weight": "the transposed weight in a hidden delta (w6 for w7)",
+    "transposed_weight": "the transposed weight in a hidden delta (W[j, i] for W[i, j])",
     "weight_gradients": "a hidden unit's error from its outgoing weights' gradients "
     "(dE/dw5 + dE/dw6) instead of the weights times the deltas",
     "transcription_slip": "one digit changed, dropped, added or two swapped, in a print whose "

@@ -2,7 +2,8 @@
 
 The lab's specified weights and sample, every catalogued axis (engine, sigmoid
 implementation, activation, loss implementation and function, step × rounds,
-initialisation), the round-1 hand calculation and the lab's claims.
+initialisation), the round-1 hand calculation (by the worked-example machinery) and the
+lab's claims.
 """
 
 from __future__ import annotations
@@ -10,6 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
+from backprop_lab.worked import layout
+
+# the lab's network: 2 inputs, 2 hidden units, 2 outputs, no biases (its schema fixes x, y
+# and the 8 weights); the unit and weight names are backprop_lab.worked.layout's
+WIDTHS = (2, 2, 2)
+INPUTS, HIDDEN, OUTPUTS = layout.layer_names(WIDTHS)
+TARGETS = [f"y{k}" for k in range(1, WIDTHS[-1] + 1)]
+WEIGHTS = list(layout.weight_edges(WIDTHS))
 
 
 def _complete(
@@ -50,16 +59,27 @@ LAB = Lab(
         "hand_222_checkpoints": ("run_id", "round", "loss", "o1", "o2"),
         "hand_222_pairs": ("run_a", "run_b", "seed_key", "max_weight_diff", "max_loss_diff"),
         "hand_222_ledger": LEDGER_KEYS + ("printed", "verdict"),
+        "hand_222_forward": ("sample", "unit", "net", "out", "out_autograd", "difference"),
+        "hand_222_chain": ("quantity", "formula", "substituted", "hand", "autograd", "difference"),
+        "hand_222_edges": ("parameter", "from", "to", "initial", "gradient", "after_round_1"),
     },
     table_keys={
         "hand_222_summary": ("run_id", "seed_key"),
         "hand_222_checkpoints": ("run_id", "seed_key", "round"),
         "hand_222_pairs": ("run_a", "run_b", "seed_key"),
         "hand_222_ledger": LEDGER_KEYS,
+        "hand_222_forward": ("sample", "unit"),
+        "hand_222_chain": ("quantity",),
+        "hand_222_edges": ("parameter",),
     },
     large_tables={"hand_222_rounds": ("run_id", "seed_key", "round", "loss")},
     # two runs that differ only in engine or implementation differ by round-off
-    roundoff={"hand_222_pairs": ("max_weight_diff", "max_loss_diff")},
+    # and the hand-written backprop against autograd in round 1
+    roundoff={
+        "hand_222_pairs": ("max_weight_diff", "max_loss_diff"),
+        "hand_222_forward": ("difference",),
+        "hand_222_chain": ("difference",),
+    },
     unchanged=("x", "y", "weights", "checkpoints"),
     complete=_complete,
     check_section=_check_section,

@@ -1,5 +1,5 @@
 """The 2-2-2 lab's figures: loss per round per axis, weight trajectories, step × rounds,
-the seed spread and the computational graph of round 1."""
+the seed spread and the computational graph of round 1 (``backprop_lab.worked.figure``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backprop_lab.labs.hand_222.network import EDGES, LAYERS, WEIGHTS
+from backprop_lab.labs.hand_222 import WEIGHTS
 from backprop_lab.plotting import baseline_run, note, save, plt
+from backprop_lab.worked.figure import graph
 
 
 def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
@@ -22,8 +23,13 @@ def draw(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
     written.append(save(weight_trajectories(rounds, summary), outdir / "hand_222_weights.png"))
     written.append(save(step_rounds(summary), outdir / "hand_222_step_rounds.png"))
     written.append(save(seed_spread(summary), outdir / "hand_222_seeds.png"))
-    graph = computational_graph(tables["hand_222_checkpoints"], summary)
-    written.append(save(graph, outdir / "hand_222_graph.png"))
+    fig = graph(
+        "The 2-2-2 network at round 1 (the baseline's setting, the specified weights): "
+        "forward values and gradients",
+        tables["hand_222_forward"],
+        tables["hand_222_edges"],
+    )
+    written.append(save(fig, outdir / "hand_222_graph.png"))
     return written
 
 
@@ -165,48 +171,4 @@ def seed_spread(summary: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("final loss")
     ax.set_title("2-2-2 by hand: final loss of each seed (random initialisation)")
     ax.grid(True, axis="y", alpha=0.3)
-    return fig
-
-
-def computational_graph(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
-    """The 2-2-2 network as a graph: round-1 forward value and gradient on each node/edge."""
-    run_id = baseline_run(summary)
-    row = checkpoints[(checkpoints["run_id"] == run_id) & (checkpoints["round"] == 1)].iloc[0]
-    # each layer a column, its first unit on top
-    pos = {u: (1.6 * i, 1 - j) for i, units in enumerate(LAYERS) for j, u in enumerate(units)}
-    values = {u: row[u] for units in LAYERS for u in units}
-    fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
-    for name, (a, b) in EDGES.items():
-        (xa, ya), (xb, yb) = pos[a], pos[b]
-        ax.annotate(
-            "",
-            (xb - 0.12, yb + (ya - yb) * 0.12),
-            (xa + 0.12, ya - (ya - yb) * 0.12),
-            arrowprops={"arrowstyle": "->", "color": "0.5"},
-        )
-        # labels on straight edges mid-way; on crossing edges apart from the crossing point
-        t = 0.5 if ya == yb else (0.3 if ya > yb else 0.7)
-        xm, ym = xa + (xb - xa) * t, ya + (yb - ya) * t
-        ax.text(
-            xm,
-            ym + (0.04 if ya == yb else -0.06),
-            f"{name}={row[name + '_before']:.3g}\n∂L/∂{name}={row['dL_d' + name]:.3g}",
-            ha="center",
-            va="bottom" if ya == yb else "center",
-            fontsize=7.5,
-            bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "0.8"},
-        )
-    for node, (x, y) in pos.items():
-        ax.add_patch(plt.Circle((x, y), 0.11, fc="lightsteelblue", ec="black"))
-        ax.text(x, y, node, ha="center", va="center", fontweight="bold")
-        below = f"{values[node]:.4f}"
-        if node[0] in "ho":
-            below = f"in={row['in_' + node]:.4f}\nout={values[node]:.4f}"
-        ax.text(x, y - 0.16, below, ha="center", va="top", fontsize=8)
-    ax.text(3.45, 0.5, f"L = {row['loss']:.5f}", va="center", fontsize=10)
-    ax.set_xlim(-0.3, 4.1)
-    ax.set_ylim(-0.45, 1.35)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(f"Computational graph at round 1 ({run_id}): forward values and gradients")
     return fig

@@ -18,19 +18,13 @@ from backprop_lab.findings import (
     baseline,
     changed,
     equal,
+    records,
     runs_changing,
     unique_runs,
 )
 from backprop_lab.formatting import num
-from backprop_lab.labs.hand_222.network import (
-    HIDDEN,
-    OUTPUTS,
-    TARGETS,
-    WEIGHTS,
-    EDGES,
-    into,
-    out_of,
-)
+from backprop_lab.labs.hand_222 import TARGETS, WEIGHTS, WIDTHS
+from backprop_lab.worked import layout
 
 # Engines "agree" when their trajectories differ by less than this (float64).
 ENGINE_AGREEMENT = 1e-10
@@ -67,7 +61,8 @@ def context(
         "axes": list(dict.fromkeys(summary["axis"])),
         "discussed_axes": DISCUSSED_AXES,
         "variants": _variant_rows(summary, labels),
-        "hand": hand_calculation(cps, summary),
+        "hand": hand_calculation(tables, summary),
+        **_network(section),
         "findings": found,
         "longest_rounds": int(summary["rounds"].max()),
         "keep_every_round": retention.KEEP_EVERY_ROUND,
@@ -229,145 +224,54 @@ def find_twin(summary: pd.DataFrame, run: pd.Series, **changes: Any) -> pd.Serie
 # --- the hand calculation ------------------------------------------------------------
 
 
-def hand_calculation(checkpoints: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
-    """Round 1 of the baseline by the chain rule, each gradient beside autograd's value."""
-    base = baseline(summary)
-    row = _round1(checkpoints, base["run_id"])
-    act_h = ACTIVATIONS[base["hidden_activation"]]
-    act_o = ACTIVATIONS[base["output_activation"]]
-    loss = LOSSES[base["loss_function"]]
-    torch_twin = find_twin(summary, base, engine="torch")
-    auto = _round1(checkpoints, torch_twin["run_id"]) if torch_twin is not None else None
-    y = {o: row[t] for o, t in zip(OUTPUTS, TARGETS)}
+def _network(section: dict[str, Any]) -> dict[str, Any]:
+    """The network's names (``backprop_lab.worked.layout``) for the setup text and tables,
+    and the equalities of weights that hold while the hidden units are identical."""
+    layers = layout.layer_names(WIDTHS)
+    edges = layout.weight_edges(WIDTHS)
+    hidden = set(layers[1])
 
-    forward = []
-    for unit in (*HIDDEN, *OUTPUTS):
-        act = act_h if unit in HIDDEN else act_o
-        forward.append(
-            {
-                "name": f"in_{unit}",
-                "formula": " + ".join(f"{w}·{a}" for w, a in into(unit)),
-                "substituted": " + ".join(
-                    f"{_n(row[w + '_before'])}·{_n(row[a])}" for w, a in into(unit)
-                ),
-                "value": row[f"in_{unit}"],
-            }
-        )
-        forward.append(
-            {
-                "name": unit,
-                "formula": act.formula.format(z=f"in_{unit}", a=unit),
-                "substituted": act.formula.format(z=_n(row[f"in_{unit}"]), a=unit),
-                "value": row[unit],
-            }
-        )
-    forward.append(
-        {
-            "name": "L",
-            "formula": loss.formula,
-            "substituted": "",
-            "value": row["loss"],
-        }
-    )
+    def equal_groups(end: int) -> list[str]:
+        groups: dict[str, list[str]] = {}
+        for w, edge in edges.items():
+            if edge[1 - end] in hidden:  # the hidden unit's end; grouped by the other end
+                groups.setdefault(edge[end], []).append(w)
+        return [" = ".join(ws) for ws in groups.values()]
 
-    def dL_do(o: str, numbers: bool) -> str:
-        if numbers:
-            return _wrap(loss.grad_formula.format(o=_n(row[o]), y=_n(y[o])))
-        return _wrap(loss.grad_formula.format(o=o, y=TARGETS[OUTPUTS.index(o)]))
-
-    def dact(act: Any, unit: str, numbers: bool) -> str:
-        z, a = f"in_{unit}", unit
-        if numbers:
-            z, a = _n(row[z]), _n(row[a])
-        return _wrap(act.derivative_formula.format(z=z, a=a))
-
-    gradients = []
-    for w in WEIGHTS:
-        source, target = EDGES[w]
-        if target in OUTPUTS:
-            o, h = target, source
-            formula = f"∂L/∂{o} · ∂{o}/∂in_{o} · {h}"
-            symbols = f"{dL_do(o, False)} · {dact(act_o, o, False)} · {h}"
-            numbers = f"{dL_do(o, True)} · {dact(act_o, o, True)} · {_n(row[h])}"
-        else:
-            h, x = target, source
-            paths = [(o, v) for v, o in out_of(h)]
-            formula = (
-                "("
-                + " + ".join(f"∂L/∂{o} · ∂{o}/∂in_{o} · {v}" for o, v in paths)
-                + ")"
-                + f" · ∂{h}/∂in_{h} · {x}"
-            )
-            symbols = (
-                "["
-                + " + ".join(f"{dL_do(o, False)} · {dact(act_o, o, False)} · {v}" for o, v in paths)
-                + "]"
-                + f" · {dact(act_h, h, False)} · {x}"
-            )
-            numbers = (
-                "["
-                + " + ".join(
-                    f"{dL_do(o, True)} · {dact(act_o, o, True)} · {_n(row[v + '_before'])}"
-                    for o, v in paths
-                )
-                + "]"
-                + f" · {dact(act_h, h, True)} · {_n(row[x])}"
-            )
-        hand = row[f"dL_d{w}"]
-        autograd = auto[f"dL_d{w}"] if auto is not None else None
-        gradients.append(
-            {
-                "weight": w,
-                "formula": formula,
-                "symbols": symbols,
-                "substituted": numbers,
-                "value": hand,
-                "autograd": autograd,
-                "abs_diff": abs(hand - autograd) if autograd is not None else None,
-            }
-        )
-    diffs = [g["abs_diff"] for g in gradients if g["abs_diff"] is not None]
     return {
-        "run_id": base["run_id"],
-        "autograd_run_id": None if torch_twin is None else torch_twin["run_id"],
-        "forward": forward,
-        "gradients": gradients,
-        "max_abs_diff": max(diffs) if diffs else None,
-        "activation_hidden": act_h.name,
-        "activation_output": act_o.name,
-        "loss": loss.name,
-        "loss_formula": loss.formula,
-        "step": base["step"],
-        "weights_after": [
-            {
-                "weight": w,
-                "before": row[w + "_before"],
-                "gradient": row[f"dL_d{w}"],
-                "after": row[w],
-            }
-            for w in WEIGHTS
+        "layers": layers,
+        "targets": TARGETS,
+        "outputs": layers[-1],
+        "weights": list(edges),
+        "edges": [
+            {"name": w, "source": a, "target": b, "value": v}
+            for (w, (a, b)), v in zip(edges.items(), section["weights"])
         ],
+        "mirror": {"into": equal_groups(0), "out_of": equal_groups(1)},
+    }
+
+
+def hand_calculation(tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> dict[str, Any]:
+    """Round 1 of the baseline's setting by the chain rule beside autograd
+    (``tables.round1``): the rows the shared round-1 macros show, and the update."""
+    base = baseline(summary)
+    forward, chain = (records(tables[k]) for k in ("hand_222_forward", "hand_222_chain"))
+    return {
+        "forward": forward,
+        "chain": chain,
+        "max_difference": max(r["difference"] for r in forward + chain),
+        "activation_hidden": ACTIVATIONS[base["hidden_activation"]].name,
+        "activation_output": ACTIVATIONS[base["output_activation"]].name,
+        "loss": LOSSES[base["loss_function"]].name,
+        "loss_formula": LOSSES[base["loss_function"]].formula,
+        "step": base["step"],
+        "weights_after": records(tables["hand_222_edges"]),
     }
 
 
 def _round1(checkpoints: pd.DataFrame, run_id: str) -> pd.Series:
     rows = checkpoints[(checkpoints.run_id == run_id) & (checkpoints["round"] == 1)]
     return rows.iloc[0]
-
-
-def _n(value: float) -> str:
-    """A number as it appears inside a substituted formula."""
-    return f"{value:.6g}" if value >= 0 else f"(−{-value:.6g})"
-
-
-def _wrap(formula: str) -> str:
-    """Parenthesise a factor unless it is one already."""
-    depth = 0
-    for i, char in enumerate(formula):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and i < len(formula) - 1:
-            return f"({formula})"
-    return formula if formula.startswith("(") else f"({formula})"
 
 
 def _baseline_facts(base: pd.Series, cps: pd.DataFrame) -> dict[str, Any]:

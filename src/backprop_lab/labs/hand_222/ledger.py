@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_lab import ledger
-from backprop_lab.labs.hand_222.network import OUTPUTS
+from backprop_lab.labs.hand_222 import OUTPUTS
 from backprop_lab.ledger import Printed
 
 LEDGER = Path(__file__).with_name("ledger.yaml")

@@ -9,12 +9,12 @@ import numpy as np
 from backprop_lab.core.engines import make_engine
 from backprop_lab.core.network import NetSpec, flatten_params, init_params, param_names
 from backprop_lab.core.training import train_gd
-from backprop_lab.labs.hand_222.network import LAYERS
+from backprop_lab.labs.hand_222 import WIDTHS
 
 
 def network_spec(settings: dict[str, Any]) -> NetSpec:
     return NetSpec(
-        widths=tuple(len(units) for units in LAYERS),
+        widths=WIDTHS,
         activations=(settings["hidden_activation"], settings["output_activation"]),
         bias=False,
         loss=settings["loss"],

@@ -1,5 +1,7 @@
 """The 2-2-2 lab's tables: one row per variant × seed, per checkpoint, per pair of runs,
-and every kept round (large; see ``core.training.kept_rounds``)."""
+every kept round (large; see ``core.training.kept_rounds``), and the round-1 hand
+calculation of the baseline (forward, chain rule, every weight on its edge) by the
+worked-example machinery."""
 
 from __future__ import annotations
 
@@ -9,17 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backprop_lab.labs.hand_222.network import (
-    HIDDEN,
-    INPUTS,
-    OUTPUTS,
-    TARGETS,
-    WEIGHTS,
-    mirror_pairs,
-)
-from backprop_lab.labs.hand_222 import ledger
+from backprop_lab.labs.hand_222 import HIDDEN, INPUTS, OUTPUTS, TARGETS, WEIGHTS, WIDTHS, ledger
 from backprop_lab.ledger import table as ledger_table
 from backprop_lab.tidy import replicas, run_ident
+from backprop_lab.worked import layout
 
 Run = dict[str, Any]
 
@@ -46,6 +41,34 @@ def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "hand_222_pairs": pairs_table(summary, rounds),
         "hand_222_ledger": ledger_table(ledger.build(runs, section)),
         "hand_222_rounds": rounds,
+        **round1(section),
+    }
+
+
+def round1(section: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Round 1 of the baseline's setting (its activations, loss and step) from the
+    specified weights, by hand and by autograd: the forward table, the chain-rule table and
+    every weight on its edge (``backprop_lab.worked.chain``, on the network as a worked
+    example, ``backprop_lab.worked.layout``)."""
+    from backprop_lab.worked.chain import chain_rows, edges, forward_rows
+    from backprop_lab.worked.model import Model
+
+    base = section["baseline"]
+    model = Model(
+        layout.example(
+            title="The 2-2-2 lab's baseline",
+            widths=WIDTHS,
+            weights=section["weights"],
+            x=section["x"],
+            y=section["y"],
+            activations=(base["hidden_activation"], base["output_activation"]),
+            training={"loss": base["loss"], "step": base["step"], "rounds": 1},
+        )
+    )
+    return {
+        "hand_222_forward": pd.DataFrame(forward_rows(model)),
+        "hand_222_chain": pd.DataFrame(chain_rows(model)),
+        "hand_222_edges": pd.DataFrame(edges(model)),
     }
 
 
@@ -144,9 +167,13 @@ def _dead_units(settings: dict[str, Any], cp: dict[str, Any], s: int) -> str:
 
 
 def _symmetric(weights: np.ndarray) -> bool:
-    """The two hidden units stay identical: every weight equals its mirror image (w1 = w2,
-    w3 = w4, w5 = w7, w6 = w8) at every recorded round."""
-    return bool(all(np.array_equal(weights[:, a], weights[:, b]) for a, b in mirror_pairs()))
+    """The hidden units stay identical: at every recorded round (rows of `weights`, in the
+    core's flattening order) each hidden unit's incoming and outgoing weights equal the
+    first hidden unit's (in the 2-2-2 lab w1 = w2, w3 = w4, w5 = w7, w6 = w8)."""
+    n_in, hidden, n_out = WIDTHS
+    into = weights[:, : n_in * hidden].reshape(-1, n_in, hidden)
+    out_of = weights[:, n_in * hidden :].reshape(-1, hidden, n_out)
+    return bool(np.all(into == into[:, :, :1]) and np.all(out_of == out_of[:, :1, :]))
 
 
 PAIR_COLUMNS = [

@@ -4,27 +4,20 @@ rounds and its variants; across examples, the marking table."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Any
 
 import pandas as pd
 
+from backprop_lab.findings import records
 from backprop_lab.ledger import REPRODUCED
 from backprop_lab.worked.departures import DEPARTURES, MISTAKES
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
 
 
 def context(
     tables: dict[str, pd.DataFrame], section: dict[str, Any], config: dict[str, Any], labels: dict
 ) -> dict[str, Any]:
-    marking = _records(tables["worked_marking"])
+    marking = records(tables["worked_marking"])
     labels = {name: str(v.get("label", name)) for name, v in section["variants"].items()}
     labels["as_printed"] = "as printed"
     examples = [_example(m, tables, labels) for m in marking]
@@ -46,11 +39,11 @@ def _of(frame: pd.DataFrame, example: str) -> pd.DataFrame:
 
 def _example(mark: dict[str, Any], tables: dict[str, pd.DataFrame], labels: dict) -> dict:
     name = mark["example"]
-    setup = {r["key"]: r["value"] or "" for r in _records(_of(tables["worked_setup"], name))}
-    ledger = _records(_of(tables["worked_printed"], name))
+    setup = {r["key"]: r["value"] or "" for r in records(_of(tables["worked_setup"], name))}
+    ledger = records(_of(tables["worked_printed"], name))
     kinds = Counter((r["verdict"], r["kind"]) for r in ledger)
-    chain = _records(_of(tables["worked_chain"], name))
-    forward = _records(_of(tables["worked_forward"], name))
+    chain = records(_of(tables["worked_chain"], name))
+    forward = records(_of(tables["worked_forward"], name))
     return {
         "name": name,
         "mark": mark,
@@ -69,7 +62,7 @@ def _example(mark: dict[str, Any], tables: dict[str, pd.DataFrame], labels: dict
             for (v, k), n in sorted(kinds.items(), key=lambda kv: -kv[1])
         ],
         "look_first": [r for r in ledger if r["verdict"] != REPRODUCED],
-        "rounds": _records(_of(tables["worked_rounds"], name)),
+        "rounds": records(_of(tables["worked_rounds"], name)),
         "variants": _variants(_of(tables["worked_variants"], name), labels),
     }
 
