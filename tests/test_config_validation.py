@@ -99,7 +99,7 @@ CASES: list[Case] = [
             "(top level)",
             "'seed'",
             "allowed keys: budget, classification, gradient_equality, hand_222, playground, "
-            "report, seeds",
+            "report, seed_jobs, seeds",
         ),
     ),
     (

@@ -24,7 +24,7 @@ def _imports(folder: Path) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    local = {"backprop_lab", "conftest", "lab_listings"} | {
+    local = {"backprop_lab", "conftest", "lab_listings", "bench"} | {
         p.stem for p in folder.glob("test_*.py")
     }
     return {n for n in names if n not in sys.stdlib_module_names and n not in local}
@@ -42,6 +42,9 @@ def test_every_third_party_import_is_declared() -> None:
     assert not missing, f"imported by src/ but not in [project] dependencies: {missing}"
     missing = {DISTRIBUTIONS.get(n, n) for n in _imports(ROOT / "tests")} - test
     assert not missing, f"imported by tests/ but not declared: {missing}"
+    # the tools (the benchmark, the config README) run in the same environment
+    missing = {DISTRIBUTIONS.get(n, n) for n in _imports(ROOT / "tools")} - runtime
+    assert not missing, f"imported by tools/ but not in [project] dependencies: {missing}"
 
 
 def test_declared_dependencies_are_pinned_in_the_lock() -> None:

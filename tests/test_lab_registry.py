@@ -150,8 +150,8 @@ def test_a_key_that_names_no_lab_is_rejected_before_any_job(tmp_path: Path) -> N
     ]
     assert message == [
         "Invalid configuration: config key (top level): unknown key(s) 'suite4'; allowed keys: "
-        "budget, classification, gradient_equality, hand_222, playground, report, seeds, timing, "
-        "worked"
+        "budget, classification, gradient_equality, hand_222, playground, report, seed_jobs, "
+        "seeds, timing, worked"
     ]
     assert not (work / "results").exists() and not (work / "logs").exists()
 
@@ -214,6 +214,43 @@ def test_the_report_depends_on_every_lab_section_template() -> None:
         assert f"backprop_lab/labs/{name}/section.md.j2" in files
         assert f"backprop_lab/labs/{name}/findings.py" in files
     assert "backprop_lab/templates/macros.md.j2" in files
+
+
+MODULE = '''"""A module."""
+
+import math
+
+
+def area(r):
+    """The area of a circle of radius r."""
+    # pi r squared
+    return math.pi * r**2
+'''
+
+
+@pytest.mark.parametrize(
+    "edited, same",
+    [
+        (MODULE.replace("# pi r squared", "# π r², a comment"), True),
+        (MODULE.replace("The area of a circle", "A circle's area"), True),
+        (MODULE.replace('"""A module."""', '"""Another module docstring."""'), True),
+        (MODULE.replace("return math.pi * r**2", "return (math.pi * (r**2))"), True),
+        (MODULE.replace("\n\n\ndef", "\n\n\n\n\ndef"), True),
+        (MODULE.replace("r**2", "r**3"), False),
+        (MODULE + 'LABEL = "a string that is not a docstring"\n', False),
+        (MODULE.replace('    """The area of a circle of radius r."""\n', ""), True),
+    ],
+)
+def test_the_code_stamp_ignores_comments_docstrings_and_layout(edited: str, same: bool) -> None:
+    """backprop_lab.stages.normalised_digest: a comment, docstring or layout edit leaves a
+    module's digest as it was; an edit of what it computes (a constant, a string that
+    is not a docstring) changes it."""
+    before = stages.normalised_digest(MODULE.encode(), ".py")
+    assert (stages.normalised_digest(edited.encode(), ".py") == before) is same
+    # other files (templates, YAML) count as they are
+    assert stages.normalised_digest(b"a: 1\n", ".yaml") != stages.normalised_digest(
+        b"a: 1  # note\n", ".yaml"
+    )
 
 
 def test_settings_name_their_lab_and_every_run_is_distinct() -> None:

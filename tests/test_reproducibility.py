@@ -365,10 +365,15 @@ def test_template_edit_reruns_only_the_report(rerun_copy: Path) -> None:
 STAGES = ("aggregate", "figures")
 
 
+# an edit that changes what a module does (a comment, docstring or layout edit does not:
+# backprop_lab.stages.code_stamp)
+BEHAVIOUR_EDIT = "\n_EDITED = True\n"
+
+
 def _assert_everything_reruns(work: Path, edited: str) -> None:
     """After an edit of `edited` (a file under src/), every job reruns."""
     path = work / "src" / edited
-    path.write_text(path.read_text() + "\n# an edit\n")
+    path.write_text(path.read_text() + BEHAVIOUR_EDIT)
     jobs = planned_jobs(work)
     assert len(jobs.pop("train")) == len(distinct_runs(load_test_config()))
     everything = {f"{stage}_{lab}" for lab in load_test_config() if lab in LABS for stage in STAGES}
@@ -402,7 +407,7 @@ def test_editing_any_module_a_stage_imports_reruns_it(rerun_copy: Path, stage: s
     assert "backprop_lab/cli.py" in files
     module = {"train": "run", "aggregate": "tables", "figures": "figures", "report": "findings"}
     path = rerun_copy / "src" / f"backprop_lab/labs/{lab}/{module[stage]}.py"
-    path.write_text(path.read_text() + "\n# an edit\n")
+    path.write_text(path.read_text() + BEHAVIOUR_EDIT)
     jobs = planned_jobs(rerun_copy)
     expected = _rules_after(stage, lab)
     assert set(jobs) == expected, (stage, jobs)
@@ -415,6 +420,48 @@ def test_editing_the_cli_reruns_every_stage(rerun_copy: Path) -> None:
     _assert_everything_reruns(rerun_copy, "backprop_lab/cli.py")
 
 
+FUNCTIONS = "backprop_lab/core/functions.py"
+
+
+def test_a_comment_docstring_or_layout_edit_reruns_nothing(rerun_copy: Path) -> None:
+    """One code stamp per stage × lab, of the normalised code: a comment, a docstring and
+    a reformatted line in the core registry every stage runs change no stamp. Fails when
+    a job lists the raw source files as inputs again, or the stamp hashes raw text."""
+    path = rerun_copy / "src" / FUNCTIONS
+    text = path.read_text()
+    first_docstring = re.search(r'"""(.+?)"""', text, re.DOTALL)
+    assert first_docstring
+    edited = text.replace(first_docstring.group(1), "A docstring, reworded.", 1)
+    edited = "# a comment at the top\n" + edited.replace("\n\n\n", "\n\n\n# and one more\n", 1)
+    # layout only: redundant parentheses around the first return value, blank lines
+    edited = re.sub(r"^(\s+)return (.+)$", r"\1return (\2)", edited, count=1, flags=re.M)
+    edited = edited.replace("\n\n\n", "\n\n\n\n")
+    assert edited != text
+    path.write_text(edited)
+    assert planned_jobs(rerun_copy) == {}
+
+
+def test_a_behaviour_edit_reruns_the_stages_that_run_the_file(rerun_copy: Path) -> None:
+    """A behaviour edit of the core registry reruns exactly the jobs of every stage × lab
+    whose derived code holds it (the same jobs as when each file was an input)."""
+    path = rerun_copy / "src" / FUNCTIONS
+    path.write_text(path.read_text() + BEHAVIOUR_EDIT)
+    jobs = planned_jobs(rerun_copy)
+    config = load_test_config()
+    names = [lab for lab in LABS if lab in config]
+    expected = {"report"} if FUNCTIONS in stages.stage_files("report", names) else set()
+    for lab in names:
+        for stage in ("aggregate", "figures"):
+            if FUNCTIONS in stages.stage_files(stage, [lab]):
+                expected |= _rules_after(stage, lab)
+        if FUNCTIONS in stages.stage_files("train", [lab]):
+            expected |= _rules_after("train", lab)
+    assert set(jobs) == expected
+    runs = distinct_runs(config)
+    trained = {r for r in runs if FUNCTIONS in stages.stage_files("train", [r.split("/")[0]])}
+    assert jobs.get("train", set()) == {f"results/runs/{r}.json" for r in trained}
+
+
 # --- determinism and pins ------------------------------------------------------------
 
 
@@ -425,6 +472,27 @@ def test_two_cold_runs_give_byte_identical_metric_tables(test_run: Path, tmp_pat
         first = (test_run / f"reports/tables/{name}.csv").read_bytes()
         second = (again / f"reports/tables/{name}.csv").read_bytes()
         assert first == second, name
+
+
+def test_one_job_per_seed_gives_the_stacked_runs_tables(test_run: Path, tmp_path: Path) -> None:
+    """`seed_jobs: true`: every seed of a seeded variant trains in a job of its own and the
+    variant's job stacks their results; every metric table is byte-identical to the one of
+    the stacked jobs (the engines' slice equality, through the pipeline)."""
+    split = copy_pipeline(tmp_path / "split", TEST_CONFIG)
+    edit_config(split, lambda c: c.update(seed_jobs=True))
+    done = snakemake(split, "--cores", "2", "tables")
+    assert "rule train_seed:" in done.stdout + done.stderr
+    seeded = [
+        r
+        for r, s in distinct_runs(load_test_config()).items()
+        if len(s.get("seeds") or []) > 1 and labs.get(s["lab"]).replicas
+    ]
+    assert {r.split("/")[0] for r in seeded} >= {"hand_222", "classification", "worked"}
+    for run_id in seeded:
+        assert (split / f"results/seeds/{run_id}/seed-0.json").is_file(), run_id
+    for name in metric_tables():
+        first = (test_run / f"reports/tables/{name}.csv").read_bytes()
+        assert first == (split / f"reports/tables/{name}.csv").read_bytes(), name
 
 
 def test_metric_tables_hold_no_wall_times(test_run: Path) -> None:

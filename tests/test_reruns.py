@@ -83,8 +83,8 @@ def _dry_run_jobs(work: Path) -> list[dict]:
 
 def test_every_file_a_job_reads_is_an_input(rerun_copy: Path, tmp_path: Path) -> None:
     """Run the jobs of every stage (one training per lab) with an audit hook on `open`:
-    every file of the workflow's folder a job reads is an input of that job (Python
-    source aside: a stage's imports are checked in test_lab_registry)."""
+    every file of the workflow's folder a job reads is an input of that job or in its code
+    stamp (Python source aside: a stage's imports are checked in test_lab_registry)."""
     audit = tmp_path / "audit.py"
     audit.write_text(AUDIT)
     # `make bench`'s table: the report reads it when it exists
@@ -107,8 +107,17 @@ def test_every_file_a_job_reads_is_an_input(rerun_copy: Path, tmp_path: Path) ->
             for p in reads
             if p.is_relative_to(rerun_copy) and p.is_file() and p.suffix not in (".py", ".pyc")
         }
-        undeclared = inside - set(job["input"])
+        # the job's code stamp names the package files it runs (templates and YAML of a
+        # lab's folder too), each with the digest an edit of it changes
+        stamped = {
+            f"src/{f}"
+            for i in job["input"]
+            if i.startswith("results/code/")
+            for f in json.loads((rerun_copy / i).read_text())["files"]
+        }
+        undeclared = inside - set(job["input"]) - stamped
         assert not undeclared, (job["rule"], sorted(undeclared))
+        assert stamped, job["rule"]
         checked += 1
     assert trained == set(load_test_config()) & set(labs.REGISTRY)
     assert checked > 10

@@ -28,7 +28,7 @@ def _stage(module: str) -> ModuleType:
 
 
 def _train(args: argparse.Namespace) -> None:
-    _stage("train").train_variant(args.settings, args.output)
+    _stage("train").train_variant(args.settings, args.output, args.seed_runs)
 
 
 def _aggregate(args: argparse.Namespace) -> None:
@@ -114,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     train = sub.add_parser("train", help="train one variant and write its run file")
     train.add_argument("--settings", required=True, help="JSON file of the variant's settings")
     train.add_argument("--output", required=True)
+    train.add_argument(
+        "--seed-runs",
+        nargs="*",
+        default=[],
+        help="the run files of the variant's seeds, each trained alone: stacked, not trained",
+    )
     train.set_defaults(func=_train)
 
     agg = sub.add_parser("aggregate", help="collect one lab's run files into its tables")
@@ -200,13 +206,15 @@ def main(argv: list[str] | None = None) -> None:
         pin()
     # A damaged or foreign input file is the user's to fix, not a bug: one clear line
     # naming the file (it lands in the job's log, which Snakemake prints), no traceback.
-    from backprop_lab.runio import RunFileError
-    from backprop_lab.tables import TableError
-
     try:
         args.func(args)
-    except (RunFileError, TableError) as err:
-        raise SystemExit(f"backprop-lab {args.command}: error: {err}") from None
+    except ValueError as err:
+        from backprop_lab.runio import RunFileError
+        from backprop_lab.tables import TableError  # only now: a training job never loads it
+
+        if isinstance(err, RunFileError | TableError):
+            raise SystemExit(f"backprop-lab {args.command}: error: {err}") from None
+        raise
 
 
 if __name__ == "__main__":

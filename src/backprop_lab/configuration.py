@@ -114,7 +114,8 @@ def type_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> None:
     """Give `--config` overrides their YAML types, in place.
 
     Snakemake parses a nested `--config` value (`hand_222={baseline: {step: 2.0}}`) with
-    YAML's base loader, which keeps every scalar as text, and merges it into the config.
+    YAML's base loader, which keeps every scalar as text, and merges it into the config; a
+    top-level one (`seed_jobs=true`) it keeps as text unless it is a number.
     Each text leaf that came from an override is read again as YAML (2.0, 1e-3, true, 7),
     so that an override means what the same text means in the config file.
     """
@@ -132,7 +133,7 @@ def type_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> None:
         return target
 
     for key, value in overrides.items():
-        if key in config and isinstance(value, (dict, list)):
+        if key in config:  # nested or top-level (`seed_jobs=true`)
             config[key] = walk(config[key], value)
 
 

@@ -19,7 +19,6 @@ tables and figures are all the lab's ``name``.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import itertools
 import json
@@ -83,6 +82,10 @@ class Lab:
     figures: Callable[[dict[str, Any]], list[Figure]] = lambda section: []
     # result keys a run file of this lab must hold
     result_keys: tuple[str, ...] = ()
+    # how its result stacks the seeds' results when each seed trains in a job of its own
+    # (backprop_lab.stacking; path -> AXIS, ROWS, FIRST, SUM); empty: seeds always train
+    # stacked in one job
+    replicas: dict[str, Any] = field(default_factory=dict)
     # does a job of these settings import torch (pins its threads)?
     uses_torch: Callable[[Settings], bool] = lambda settings: settings.get("engine") == "torch"
 
@@ -190,5 +193,7 @@ def experiment_of(settings: Settings) -> Settings:
 
 def settings_digest(settings: dict[str, Any]) -> str:
     """A short stable digest of a variant's settings (for provenance)."""
+    import hashlib  # here: a training job that never asks does not load OpenSSL
+
     text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]

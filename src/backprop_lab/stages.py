@@ -1,17 +1,24 @@
-"""Which files each pipeline stage runs, derived from the imports of its entry points.
+"""Which files each pipeline stage runs, derived from the imports of its entry points, and
+the stage's code stamp.
 
 A stage of a lab runs the command line (`backprop_lab.cli`), the stage's module and the
 lab's module for that stage; each of them runs what it imports, at any depth, anywhere in
-the file (imports deferred into functions count too). The Snakemake rules list these files
-as inputs, so editing any of them reruns exactly that stage and what follows; Snakemake
-checksums inputs under 1 MB, so only a change of content counts, not a touch. A test
-imports each stage's entry points in a fresh interpreter and checks that every module
-loaded is in the derived list.
+the file (imports deferred into functions count too). A test imports each stage's entry
+points in a fresh interpreter and checks that every module loaded is in the derived list.
+
+The stage's **code stamp** (`code_stamp`) is a digest of each of these files' normalised
+content: a module's syntax tree without its docstrings (so comments, docstrings and
+formatting leave it as it was), a template or YAML file as it is. The Snakemake rules take
+one file named by the stamp as the job's only code input (`workflow/rules/common.smk`): an
+edit that changes what the code does reruns exactly the stages that run the file and what
+follows, and a comment, docstring or formatting edit reruns nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -123,3 +130,61 @@ def _module_file(name: str) -> Path:
     path = _module_path(name)
     assert path is not None, name
     return path
+
+
+def code_stamp(stage: str, lab_names: list[str], cache: dict[str, str]) -> dict[str, str]:
+    """{file relative to src/: the sha256 of its normalised content} for the files a stage
+    of these labs runs. `cache` maps a file's raw sha256 (with its suffix) to that digest
+    and is filled here: normalising parses the module, and parsing all of them on every
+    Snakemake start cost about a quarter of a no-op run, hashing them about 1 ms."""
+    stamp = {}
+    for rel in stage_files(stage, lab_names):
+        path = ROOT.parent / rel
+        raw = path.read_bytes()
+        key = f"{path.suffix}:{hashlib.sha256(raw).hexdigest()}"
+        if key not in cache:
+            cache[key] = normalised_digest(raw, path.suffix)
+        stamp[rel] = cache[key]
+    return stamp
+
+
+def normalised_digest(raw: bytes, suffix: str) -> str:
+    """sha256 of a Python module's syntax tree without docstrings (comments and layout are
+    not in the tree), or of any other file's bytes. SyntaxError for a module that does not
+    parse (it would not run either)."""
+    if suffix == ".py":
+        tree = ast.parse(raw)
+        for node in ast.walk(tree):
+            if _has_docstring(node):
+                node.body = node.body[1:] or [ast.Pass()]
+        raw = ast.dump(tree).encode()  # no line or column numbers
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _has_docstring(node: ast.AST) -> bool:
+    kinds = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    if not isinstance(node, kinds) or not node.body:
+        return False
+    first = node.body[0]
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+
+
+def load_cache(path: Path) -> dict[str, str]:
+    """The normalised digests kept by an earlier run; empty when there are none or the file
+    is unreadable (it is only a cache)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_cache(path: Path, cache: dict[str, str]) -> None:
+    from backprop_lab.atomic import write_text_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(cache, sort_keys=True, indent=0) + "\n")

@@ -20,6 +20,8 @@ for _lab in LABS:
             large=large_tables(_lab),
         log:
             f"logs/aggregate/{_lab.name}.log",
+        benchmark:
+            f"benchmarks/aggregate/{_lab.name}.tsv"
         priority: AFTER_TRAINING
         conda:
             "../../environment.yml"

@@ -38,6 +38,8 @@ for _lab in LABS:
             ],
         log:
             f"logs/figures/{_lab.name}.log",
+        benchmark:
+            f"benchmarks/figures/{_lab.name}.tsv"
         priority: AFTER_TRAINING
         conda:
             "../../environment.yml"

@@ -26,6 +26,8 @@ rule report:
         html=REPORT_OUTPUTS[1],
     log:
         "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
     conda:
         "../../environment.yml"
     params:

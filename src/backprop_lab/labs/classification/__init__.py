@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
+from backprop_lab.stacking import AXIS
 
 
 def _complete(
@@ -98,4 +99,10 @@ LAB = Lab(
     check=_check,
     figures=_figures,
     result_keys=("loss", "loss_epochs", "epochs_run", "stop_reason", "outputs", "points", "grid"),
+    # one entry per seed (backprop_lab.stacking): its curves, stop, data, outputs and grid
+    replicas={
+        **dict.fromkeys(("loss", "loss_epochs", "epochs_run", "stop_reason"), AXIS),
+        **dict.fromkeys(("diverged_epoch", "final_loss", "seeds", "points", "outputs"), AXIS),
+        "grid.outputs": AXIS,
+    },
 )

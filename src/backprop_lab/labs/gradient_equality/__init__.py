@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
+from backprop_lab.stacking import AXIS, ROWS
 
 # keys of the lab's section that every variant takes as they are (the data and the check)
 WIDE = ("n_samples", "data_seed", "check_sample", "fd_eps", "fd_order", "noise_floor", "threshold")
@@ -74,5 +75,11 @@ LAB = Lab(
         Figure("gradient_equality_curves", "curves"),
     ],
     result_keys=("gradient_check", "loss", "loss_epochs", "final_loss", "diverged_epoch"),
+    # one entry per seed (backprop_lab.stacking); the check's rows dtype by dtype, then seed
+    replicas={
+        **dict.fromkeys(("loss", "loss_epochs", "epochs_run", "stop_reason"), AXIS),
+        **dict.fromkeys(("diverged_epoch", "final_loss", "seeds"), AXIS),
+        "gradient_check": (ROWS, "dtype"),
+    },
     uses_torch=lambda settings: True,  # it checks against autograd
 )

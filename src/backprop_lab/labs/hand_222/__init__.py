@@ -12,6 +12,7 @@ from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
 from backprop_lab.worked import layout
+from backprop_lab.stacking import AXIS
 
 # the lab's network: 2 inputs, 2 hidden units, 2 outputs, no biases (its schema fixes x, y
 # and the 8 weights); the unit and weight names are backprop_lab.worked.layout's
@@ -85,4 +86,12 @@ LAB = Lab(
     check_section=_check_section,
     figures=_figures,
     result_keys=("rounds_kept", "loss", "weights", "weights_initial", "checkpoints", "diverged"),
+    # one entry per seed (backprop_lab.stacking), per round and per checkpoint
+    replicas={
+        **dict.fromkeys(
+            ("loss", "weights", "diverged", "initial_loss", "final_loss", "min_loss"), AXIS
+        ),
+        **dict.fromkeys(("round_within_1pct", "weights_initial", "seeds"), AXIS),
+        **{f"checkpoints[].{k}": AXIS for k in ("loss", "z", "a", "grads", "weights")},
+    },
 )

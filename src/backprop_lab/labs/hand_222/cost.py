@@ -4,6 +4,7 @@ change of the estimate reruns nothing."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from backprop_lab.budget import Cost
@@ -14,7 +15,7 @@ def cost(settings: dict[str, Any]) -> Cost:
     """Every round is one step of all seeds; the loss of every round is held in memory, the
     run file keeps the loss and 8 weights of the kept rounds (core.retention)."""
     replicas, rounds = len(settings["seeds"] or [0]), settings["rounds"]
-    kept = len(kept_rounds(rounds, settings["checkpoints"]))
+    kept = _kept(rounds, tuple(settings["checkpoints"]))
     return Cost.of(
         settings["engine"],
         steps=rounds,
@@ -24,3 +25,9 @@ def cost(settings: dict[str, Any]) -> Cost:
         file_values=replicas * 9 * kept,
         keys=(f"rounds {rounds}", f"seeds {replicas}"),
     )
+
+
+@cache
+def _kept(rounds: int, checkpoints: tuple[int, ...]) -> int:
+    """How many rounds a run keeps (a sweep of many step sizes asks the same, each once)."""
+    return len(kept_rounds(rounds, checkpoints))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, Figure, Lab
+from backprop_lab.stacking import AXIS, FIRST
 
 # keys of the lab's section that every variant takes as they are
 WIDE = ("grid_points", "neuron_grid_points")
@@ -99,4 +100,12 @@ LAB = Lab(
     complete=_complete,
     figures=_figures,
     result_keys=("train_loss", "test_data_loss", "train_accuracy", "grid", "neurons", "points"),
+    # one entry per seed (backprop_lab.stacking); the neuron maps are the first seed's
+    replicas={
+        **dict.fromkeys(("train_loss", "train_data_loss", "test_data_loss"), AXIS),
+        **dict.fromkeys(("train_accuracy", "test_accuracy", "diverged_epoch", "seeds"), AXIS),
+        **dict.fromkeys(("weights", "biases", "grid.outputs"), AXIS),
+        **{f"initial.{k}": AXIS for k in ("train_loss", "train_accuracy", "test_accuracy")},
+        "neurons": FIRST,
+    },
 )

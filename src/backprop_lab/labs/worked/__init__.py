@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_lab.lab import ConfigError, Figure, Lab
+from backprop_lab.stacking import ROWS
 
 AS_PRINTED = "as_printed"
 # the keys of a variant that need a seed each (drawn initial values)
@@ -136,6 +137,8 @@ LAB = Lab(
     variants=_variants,
     figures=_figures,
     result_keys=("kind",),
+    # a variant's runs, seed by seed (backprop_lab.stacking)
+    replicas={"runs": ROWS},
     # as printed: its autograd columns; a variant: on the torch engine
     uses_torch=lambda s: s["kind"] == AS_PRINTED or s["overrides"].get("engine") == "torch",
 )
