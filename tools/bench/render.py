@@ -12,6 +12,9 @@ from bench import worked
 
 
 def ms(s: float) -> str:
+    """Seconds as ms or s; "—" for a measurement the run did not complete (NaN)."""
+    if s != s:
+        return "—"
     return f"{s * 1e3:.0f} ms" if s < 10 else f"{s:.1f} s"
 
 
@@ -182,8 +185,8 @@ def schedule_rows(s: dict[str, Any]) -> list[tuple[str, str, str, str, bool | No
                 f"simulated wall, default config, `--cores {cores}` (seeds: {chosen})",
                 ms(w[chosen]),
                 f"{ratio:.2f}× the summed job time ÷ {cores} ({ms(ideal)}); seeds stacked "
-                f"{ms(w['stacked'])}, one job per seed {ms(w['split'])} ({100 * gain:.0f} % "
-                "shorter)",
+                f"{ms(w['stacked'])}, one job per seed {ms(w['split'])} "
+                f"({abs(100 * gain):.0f} % {'shorter' if gain >= 0 else 'longer'})",
                 f"≤ {WALL_LIMIT}×" if cores == 16 else "",
                 ratio <= WALL_LIMIT if cores == 16 else None,
             )
