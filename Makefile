@@ -34,7 +34,7 @@ reference: $(INSTALLED)
 # The benchmark: reports/benchmark.md, then the report again with it as an appendix.
 # One thread per process, as the pipeline's jobs run (threads: 1).
 bench: $(INSTALLED)
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=tools:src $(BIN)/python -m bench
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=tools:src $(BIN)/python -m bench --cold 0,400
 	$(BIN)/snakemake --cores $(CORES) --forcerun report
 
 # The environment: created once, reinstalled when the lock or the package changes.

@@ -99,3 +99,24 @@ def test_splitting_seeds_divides_the_work_and_stacks_after_it() -> None:
     assert schedule.simulate(split, 64) < schedule.simulate(jobs, 64)
     # on one core the split only adds start-ups: 5 × 0.5 s more
     assert schedule.simulate(split, 1) == pytest.approx(schedule.simulate(jobs, 1) + 2.5)
+
+
+def test_a_lab_with_a_long_tail_trains_first() -> None:
+    """Two labs on 2 cores: lab a's two 4 s jobs then 10 s of tables; lab b's two 5 s jobs
+    then 1 s. Longest first trains b first (0-5 s), b's tables and a1 (5-6, 5-9), a2 (6-10),
+    then a's tables: 20 s; by the chain after each job (upward rank) a trains first (0-4),
+    its tables run beside b's training (4-14 | 4-9, 9-14), then b's tables: 15 s."""
+    jobs = {
+        "a1": Job("a1", 4.0, priority=4.0),
+        "a2": Job("a2", 4.0, priority=4.0),
+        "b1": Job("b1", 5.0, priority=5.0),
+        "b2": Job("b2", 5.0, priority=5.0),
+        "tables_a": Job("tables_a", 10.0, {"a1", "a2"}, schedule.AFTER_TRAINING),
+        "tables_b": Job("tables_b", 1.0, {"b1", "b2"}, schedule.AFTER_TRAINING),
+    }
+    assert schedule.tails(jobs)["a1"] == 10.0 and schedule.tails(jobs)["b2"] == 1.0
+    assert schedule.simulate(jobs, 2) == pytest.approx(20.0)
+    ranked = schedule.tail_first(jobs)
+    assert ranked["a1"].priority == 14.0 and ranked["b1"].priority == 6.0
+    assert ranked["tables_a"].priority == schedule.AFTER_TRAINING
+    assert schedule.simulate(ranked, 2) == pytest.approx(15.0)

@@ -15,12 +15,42 @@ from backprop_lab.labs.hand_222 import ledger as hand_ledger
 
 @pytest.fixture(scope="module")
 def hand_rows() -> list[dict]:
-    return hand_ledger.build([], {})
+    return hand_ledger.build([], {}, [])
 
 
 @pytest.fixture(scope="module")
 def gradient_rows() -> list[dict]:
     return gradient_ledger.build([], {})
+
+
+def _as_printed_runs() -> list[dict]:
+    """The worked lab's as-printed runs of the 2-2-2 lab's example files, as its jobs write
+    them (what the 2-2-2 aggregate borrows)."""
+    from backprop_lab.labs.worked import AS_PRINTED, examples
+    from backprop_lab.labs.worked.run import run
+
+    section = {"examples": [str(hand_ledger.EXAMPLES)], "variants": {}}
+    return [
+        {
+            "settings": {
+                "lab": "worked",
+                "kind": AS_PRINTED,
+                "file": file,
+            },
+            "result": run({"kind": AS_PRINTED, "example": data}),
+        }
+        for file, data, _ in examples(section).values()
+    ]
+
+
+def test_the_222_ledger_borrows_the_worked_labs_verdicts(hand_rows: list[dict]) -> None:
+    """The worked lab's as-printed jobs give the same rows as the lab's own computation, and
+    the lab uses theirs (not a recomputation) where it is given them."""
+    borrowed = _as_printed_runs()
+    assert len(borrowed) == len(hand_ledger.example_files()) == 7
+    assert hand_ledger.build([], {}, borrowed) == hand_rows
+    borrowed[0]["result"]["ledger"][0]["verdict"] = "planted"
+    assert "planted" in {r["verdict"] for r in hand_ledger.build([], {}, borrowed)}
 
 
 def _row(rows: list[dict], block: str, quantity: str) -> dict:

@@ -139,3 +139,21 @@ def test_snakemake_report_has_every_figure(test_run: Path, tmp_path: Path) -> No
     assert figures and all(name in html for name in figures)
     for lab in labs.configured(load_test_config()):
         assert lab.title in html, lab.title
+
+
+def test_the_report_lists_the_slowest_training_jobs_from_the_run_times_tables(
+    test_run: Path,
+) -> None:
+    """One run-times row per distinct experiment (points that share one are not counted
+    twice), and the report's count, sum and slowest job are theirs."""
+    frames = [
+        pd.read_csv(test_run / f"reports/tables/{lab.run_times_table}.csv")
+        for lab in labs.configured(load_test_config())
+    ]
+    times = pd.concat(frames, ignore_index=True)
+    assert sorted(times["run_id"]) == sorted(distinct_runs(load_test_config()))
+    md = (test_run / "reports/report.md").read_text()
+    section = md.split("### Run time of the training jobs", 1)[1]
+    assert f"{len(times)} training jobs trained for" in section
+    slowest = times.sort_values("seconds", ascending=False).iloc[0]["run_id"]
+    assert re.search(rf"^\| `{re.escape(slowest)}` \|", section, re.M)

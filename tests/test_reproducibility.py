@@ -495,6 +495,30 @@ def test_one_job_per_seed_gives_the_stacked_runs_tables(test_run: Path, tmp_path
         assert first == (split / f"reports/tables/{name}.csv").read_bytes(), name
 
 
+def test_a_seed_jobs_threshold_splits_only_the_variants_estimated_above_it(
+    tmp_path: Path,
+) -> None:
+    """`seed_jobs: <seconds>`: the seeds of exactly the seeded variants whose estimate is
+    at least that many CPU seconds train one job each (a dry run's train_seed jobs)."""
+    from backprop_lab.configuration import estimate_work
+
+    config = load_test_config()
+    runs = distinct_runs(config)
+    costs = estimate_work(runs).costs
+    seeded = {
+        r: s["seeds"]
+        for r, s in runs.items()
+        if len(s.get("seeds") or []) > 1 and labs.get(s["lab"]).replicas and r in costs
+    }
+    threshold = sorted(costs[r].cpu_seconds for r in seeded)[len(seeded) // 2]
+    above = {r for r in seeded if costs[r].cpu_seconds >= threshold}
+    assert 0 < len(above) < len(seeded)
+    work = copy_pipeline(tmp_path / "threshold", TEST_CONFIG)
+    edit_config(work, lambda c: c.update(seed_jobs=threshold))
+    planned = planned_jobs(work).get("train_seed", set())
+    assert planned == {f"results/seeds/{r}/seed-{k}.json" for r in above for k in seeded[r]}
+
+
 def test_metric_tables_hold_no_wall_times(test_run: Path) -> None:
     from backprop_lab.reproduce import is_timing_column
 

@@ -617,3 +617,40 @@ def test_the_hand_worked_machinery_names_no_weight_and_stays_small() -> None:
         ]
     assert not named, named
     assert not long, long
+
+
+# --- variants compare on the example's stated loss -----------------------------------------
+
+
+def _variant_rows(overrides: dict[str, Any]) -> pd.DataFrame:
+    from backprop_lab.labs.worked.run import run
+    from backprop_lab.labs.worked.tables import variants
+
+    settings = {
+        "kind": "variant",
+        "axis": "mazur",
+        "variant": "v",
+        "overrides": {**overrides, "rounds": 50},
+        "seeds": [],
+        "example": read(EXAMPLES / "mazur-2-2-2.yaml"),
+    }
+    return variants([{"settings": settings, "result": run(settings)}]).iloc[0]
+
+
+def test_a_variant_on_another_loss_is_measured_by_the_stated_one_too() -> None:
+    """bce's own loss and the stated half-SSE differ; the stated column is half-SSE of the
+    trained network (checked by training it again and evaluating), so that the table and
+    figure never put two loss functions in one column."""
+    row = _variant_rows({"loss": "bce"})
+    assert (row["loss_function"], row["stated_loss_function"]) == ("bce", "half_sse")
+    data = read(EXAMPLES / "mazur-2-2-2.yaml")
+    data["training"].update(loss="bce", rounds=50)
+    model = Model(data)
+    theta = Net(model.graph, model.stated).train(model.x, model.y, {50})[50]
+    half_sse = Net(model.graph, model.stated.but(loss="half_sse"))
+    expected = half_sse.value(theta, model.x, model.y, parse("E_total", model.graph), "all")
+    assert row["final_stated_loss"] == pytest.approx(expected, rel=1e-12)
+    assert row["final_loss"] > 10 * row["final_stated_loss"]  # bce's scale, not half-SSE's
+    same = _variant_rows({"activation": "tanh"})
+    assert same["loss_function"] == same["stated_loss_function"] == "half_sse"
+    assert same["final_loss"] == same["final_stated_loss"]

@@ -28,20 +28,28 @@ def aggregate(
     """Write the lab's summary tables to `tables_dir` and its large ones to `large_dir`.
     `settings_path` holds the lab's config section, `points_path` the list of every axis
     point, in the config's order, with its settings and the run file of its experiment
-    (JSON files); `run_files` are the distinct run files, each read once."""
+    (JSON files), then the points of other labs it borrows (``Lab.borrows``); `run_files`
+    are the distinct run files, each read once."""
     lab = labs.get(lab_name)
     section = json.loads(Path(settings_path).read_text())
     points = json.loads(Path(points_path).read_text())
+    owner = {p["run"]: labs.get(p["settings"]["lab"]) for p in points}
     results = {
-        path: read_run(path, required=lab.result_keys)["result"]
+        path: read_run(path, required=owner[path].result_keys if path in owner else ())["result"]
         for path in dict.fromkeys(run_files)
     }
-    unread = sorted({p["run"] for p in points} - set(results))
+    unread = sorted(set(owner) - set(results))
     if unread:
         raise TableError(f"lab {lab.name}: no run file given for {', '.join(unread)}")
     # the points' order (the config's order) is the order of the tables
     runs = [{"settings": p["settings"], "result": results[p["run"]]} for p in points]
-    frames = importlib.import_module(f"{lab.package}.tables").build(runs, section)
+    own = [r for r in runs if r["settings"]["lab"] == lab.name]
+    build = importlib.import_module(f"{lab.package}.tables").build
+    if lab.borrows is None:
+        frames = build(own, section)
+    else:
+        borrowed = [r for r in runs if r["settings"]["lab"] != lab.name]
+        frames = build(own, section, borrowed=borrowed)
     expected = set(lab.tables) | set(lab.large_tables)
     if set(frames) != expected:
         raise TableError(
@@ -51,7 +59,10 @@ def aggregate(
     for name, frame in frames.items():
         folder = tables_dir if name in lab.tables else large_dir
         write_table(frame, Path(folder) / f"{name}.csv")
-    write_table(run_times(runs), Path(tables_dir) / f"{lab.run_times_table}.csv")
+    # one row per experiment (its run file), under its owner's run id: the first of its
+    # points in the config's order
+    first = {p["run"]: run for p, run in zip(points, runs) if run["settings"]["lab"] == lab.name}
+    write_table(run_times(list(first.values())), Path(tables_dir) / f"{lab.run_times_table}.csv")
 
 
 def run_times(runs: list[Run]) -> pd.DataFrame:

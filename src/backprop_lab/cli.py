@@ -48,7 +48,6 @@ def _report(args: argparse.Namespace) -> None:
         settings_path=args.settings,
         markdown_path=args.markdown,
         html_path=args.html,
-        benchmarks=args.benchmarks,
         reference=args.reference,
     )
 
@@ -144,7 +143,6 @@ def main(argv: list[str] | None = None) -> None:
     rep.add_argument("--tables", required=True)
     rep.add_argument("--figures", required=True)
     rep.add_argument("--settings", required=True, help="JSON file: title, labels, config")
-    rep.add_argument("--benchmarks", nargs="*", default=[])
     rep.add_argument("--markdown", required=True)
     rep.add_argument("--html", required=True)
     rep.add_argument(

@@ -3,8 +3,9 @@
 Loaded by the Snakemake process itself. The schema is composed here: the top level
 (`workflow/schemas/config.schema.yaml`) plus each registered lab's `schema.yaml`, with the
 activation, loss and engine names taken from the core's registries.
-A variant's *settings* are everything its job depends on; they reach the job through
-Snakemake `params:`, so changing one value reruns exactly the jobs it reaches.
+A variant's *settings* are everything its job depends on; they reach the job in a file
+named by their content (``workflow/rules/common.smk``), so changing one value reruns
+exactly the jobs it reaches.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ __all__ = [
     "type_overrides",
     "compose_schema",
     "expand_variants",
+    "load_yaml",
     "settings_digest",
     "validate_config",
 ]
 
 
-def _load_yaml(text: str) -> Any:
-    """YAML with libyaml's parser when it is there (Snakemake parses the schemas at every
-    start: the pure-Python parser takes several times as long)."""
+def load_yaml(text: str) -> Any:
+    """YAML (safe) with libyaml's parser when it is there: Snakemake's start parses the
+    schemas and every worked-example file, and the pure-Python parser takes several times
+    as long."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
@@ -44,7 +47,7 @@ def compose_schema(schema_path: str | Path) -> dict[str, Any]:
     from backprop_lab.core.functions import ACTIVATIONS, LOSSES
     from backprop_lab.core.optim import SCHEDULES, UPDATE_RULES
 
-    schema = _load_yaml(Path(schema_path).read_text())
+    schema = load_yaml(Path(schema_path).read_text())
     defs = schema["$defs"]
     defs["activation"] = {"enum": list(ACTIVATIONS)}
     defs["loss"] = {"enum": list(LOSSES)}
@@ -52,7 +55,7 @@ def compose_schema(schema_path: str | Path) -> dict[str, Any]:
     defs["update_rule"] = {"enum": list(UPDATE_RULES)}
     defs["schedule"] = {"enum": list(SCHEDULES)}
     for lab in labs.labs().values():
-        fragment = _load_yaml((lab.folder / "schema.yaml").read_text())
+        fragment = load_yaml((lab.folder / "schema.yaml").read_text())
         schema["properties"][lab.name] = _lab_section(lab.name, fragment, defs)
     return schema
 

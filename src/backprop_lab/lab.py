@@ -6,7 +6,8 @@ A lab is one package under ``backprop_lab/labs/<name>/`` holding everything of t
   Snakemake itself loads it, so it stays light (no numpy).
 - ``schema.yaml``: the config schema of the lab's section (config validation).
 - ``run.py``: ``run(settings) -> result``, one variant with all its seeds (the train job).
-- ``tables.py``: ``build(runs) -> {table name: DataFrame}`` (the lab's aggregate job).
+- ``tables.py``: ``build(runs, section) -> {table name: DataFrame}`` (the lab's aggregate
+  job; a lab that ``borrows`` other labs' results gets them as ``borrowed=``).
 - ``figures.py``: ``draw(tables, outdir) -> [paths]`` (the lab's figures job).
 - ``findings.py``: ``context(tables, section, config, labels) -> dict``, its claims
   included (the report job).
@@ -86,6 +87,10 @@ class Lab:
     # (backprop_lab.stacking; path -> AXIS, ROWS, FIRST, SUM); empty: seeds always train
     # stacked in one job
     replicas: dict[str, Any] = field(default_factory=dict)
+    # borrows(runs) -> run ids of other labs' experiments whose results this lab's tables
+    # use too (its aggregate reads their run files; ``tables.build`` gets them as
+    # ``borrowed``), so that a result two labs show is computed once; None: none
+    borrows: Callable[[dict[str, Settings]], list[str]] | None = None
     # does a job of these settings import torch (pins its threads)?
     uses_torch: Callable[[Settings], bool] = lambda settings: settings.get("engine") == "torch"
 
@@ -113,6 +118,18 @@ class Lab:
                 raise
             return None
         return module.cost(settings)
+
+    def tail_seconds(self) -> float:
+        """Estimated seconds of the lab's aggregate and figures jobs, which start after its
+        last training job (its ``cost.py``'s ``TABLES_AND_FIGURES_SECONDS``, 0 without):
+        the pipeline starts the training of a lab with a long tail earlier."""
+        try:
+            module = importlib.import_module(f"{self.package}.cost")
+        except ModuleNotFoundError as err:
+            if err.name != f"{self.package}.cost":
+                raise
+            return 0.0
+        return float(getattr(module, "TABLES_AND_FIGURES_SECONDS", 0.0))
 
     def summary_tables(self) -> dict[str, tuple[str, ...]]:
         """Every table of reports/tables/ this lab writes (its run times included)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import markdown
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown.extensions.toc import slugify
 from markupsafe import Markup
@@ -44,13 +45,10 @@ def render_report(
     settings_path: str,
     markdown_path: str,
     html_path: str,
-    benchmarks: list[str] | None = None,
     reference: str = "reports/reference",
 ) -> None:
     settings = json.loads(Path(settings_path).read_text())
-    context = build_context(
-        tables, figures, Path(markdown_path).parent, settings, benchmarks or [], Path(reference)
-    )
+    context = build_context(tables, figures, Path(markdown_path).parent, settings, Path(reference))
     md_text = render_markdown(context)
     write_text_atomic(markdown_path, md_text)
     write_text_atomic(html_path, render_html(md_text, context["title"], Path(markdown_path).parent))
@@ -61,7 +59,6 @@ def build_context(
     figures_dir: str,
     report_dir: Path,
     settings: dict[str, Any],
-    benchmarks: list[str],
     reference: Path = Path("reports/reference"),
 ) -> dict[str, Any]:
     """The report's context: one entry per lab the config ran, in the registry's order."""
@@ -69,10 +66,11 @@ def build_context(
     rel = Path(os.path.relpath(figures.resolve(), report_dir.resolve())).as_posix()
     labels = settings.get("labels", {})
     config = settings["config"]
-    sections = []
+    sections, run_times = [], []
     for name in settings["labs"]:
         lab = labs.get(name)
         tables = load_tables(tables_dir, lab.summary_tables())
+        run_times.append(tables[lab.run_times_table])
         findings = importlib.import_module(f"{lab.package}.findings")
         context = findings.context(tables, config[lab.name], config, labels)
         sections.append(
@@ -95,7 +93,7 @@ def build_context(
         "labels": labels,
         "fig": lambda name: f"{rel}/{name}.png",
         "labs": sections,
-        "provenance": provenance(settings, benchmarks, Path(tables_dir), reference),
+        "provenance": provenance(settings, run_times, Path(tables_dir), reference),
         "benchmark": _benchmark_appendix(report_dir / "benchmark.md"),
     }
 
@@ -212,8 +210,12 @@ def _inline_images(html: str, report_dir: Path) -> str:
 # --- provenance --------------------------------------------------------------------
 
 
+# the report lists this many of the slowest training jobs (all: the labs' run-times tables)
+JOBS_SHOWN = 15
+
+
 def provenance(
-    settings: dict[str, Any], benchmarks: list[str], tables_dir: Path, reference: Path
+    settings: dict[str, Any], run_times: list[pd.DataFrame], tables_dir: Path, reference: Path
 ) -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
@@ -228,7 +230,7 @@ def provenance(
         "platform": platform.platform(),
         "git": _git_state(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "jobs": _job_times(benchmarks),
+        "jobs": _job_times(run_times),
         "changes": changed_since_reference(tables_dir, reference),
         "reference": reference_summary(reference),
     }
@@ -302,14 +304,23 @@ def _git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
-def _job_times(benchmarks: list[str]) -> list[dict[str, Any]]:
-    jobs = []
-    for path in benchmarks:
-        lines = Path(path).read_text().splitlines()
-        if len(lines) < 2:
-            continue
-        header, values = lines[0].split("\t"), lines[1].split("\t")
-        seconds = float(dict(zip(header, values))["s"])
-        name = Path(path).with_suffix("").as_posix().split("benchmarks/train/", 1)[-1]
-        jobs.append({"job": name, "seconds": seconds})
-    return sorted(jobs, key=lambda j: -j["seconds"])
+def _job_times(run_times: list[pd.DataFrame], shown: int = JOBS_SHOWN) -> dict[str, Any]:
+    """The training jobs' times from the labs' run-times tables (each run file's own
+    ``seconds``: the training inside the job, without its start-up): their number and
+    sum, and the `shown` slowest (the timing lab's job reports none: it is all timing)."""
+    frame = pd.concat(run_times, ignore_index=True) if run_times else pd.DataFrame()
+    if frame.empty:
+        return {"count": 0, "total": 0.0, "slowest": [], "shown": shown}
+    seconds = pd.to_numeric(frame["seconds"], errors="coerce")
+    slowest = frame.assign(seconds=seconds).sort_values(
+        "seconds", ascending=False, na_position="last", kind="stable"
+    )
+    return {
+        "count": len(frame),
+        "total": float(seconds.sum()),
+        "slowest": [
+            {"job": r["run_id"], "seconds": None if pd.isna(r["seconds"]) else r["seconds"]}
+            for r in slowest.head(shown).to_dict("records")
+        ],
+        "shown": shown,
+    }

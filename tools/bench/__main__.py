@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="the scale series' extra variants, comma-separated (default: 0,400,1600)",
     )
+    parser.add_argument(
+        "--cold",
+        default="",
+        help="the extra counts that run cold, comma-separated (default: all; the others "
+        "only their dry run)",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -38,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     extras = tuple(int(n) for n in args.extra.split(",")) if args.extra else pipeline.EXTRA_VARIANTS
     measured["worked"] |= worked.cold_pipeline(source, workdir / "worked")
-    times = pipeline.pipeline_times(source, workdir, extras)
+    cold = tuple(int(n) for n in args.cold.split(",")) if args.cold else None
+    times = pipeline.pipeline_times(source, workdir, extras, cold)
     text = render.markdown(times, measured)
     Path(args.output).write_text(text)
     print(text)

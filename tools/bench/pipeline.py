@@ -38,6 +38,16 @@ def median_wall(command: list[str], repeats: int, cwd: Path | None = None) -> fl
     return statistics.median(wall(command, cwd)[0] for _ in range(repeats))
 
 
+def planned_jobs(output: str) -> dict[str, int]:
+    """Jobs per rule from a dry run's "Job stats" table."""
+    table = output.split("Job stats:", 1)[-1]
+    return {
+        rule: int(count)
+        for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)
+        if rule != "total"
+    }
+
+
 def jobs_run(output: str) -> int:
     """Jobs that ran, from Snakemake's closing 'N of N steps (100%) done' line."""
     found = re.findall(r"(\d+) of \d+ steps? \(100%\) done", output)
@@ -51,11 +61,19 @@ def jobs_run(output: str) -> int:
 EXTRA_VARIANTS = (0, 400, 1600)
 
 
-def pipeline_times(source: Path, workroot: Path, extras: tuple[int, ...]) -> dict[str, Any]:
+def pipeline_times(
+    source: Path, workroot: Path, extras: tuple[int, ...], cold: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    """The pipeline's measures; `cold`: the scale points run cold (default: every one;
+    the others only their dry run)."""
     out: dict[str, Any] = {}
     out["snakemake_version"] = median_wall([*SNAKEMAKE, "--version"], 3)
     out["import_numpy"] = median_wall([sys.executable, "-c", "import numpy"], 5)
-    out["scale"] = {n: scale_point(source, workroot / f"extra{n}", n) for n in extras}
+    out["scale"] = {
+        n: scale_point(source, workroot / f"extra{n}", n, cold is None or n in cold) for n in extras
+    }
+    biggest = out["scale"][max(extras)]
+    out["floor"] = dry_run_floor(workroot / "floor", biggest["jobs"])
     work = workroot / "extra0"
     out["step_variant"], changed = _change_one_step(work / "config" / "config.yaml")
     out["step_rerun"], log = wall([*SNAKEMAKE, "--cores", "2"], work)
@@ -98,11 +116,14 @@ def schedule_times(work: Path, startup: float) -> dict[str, Any]:
             seeds[schedule.job_name(rule, w)] = len(settings.get("seeds") or [])
     split = schedule.split_seeds(jobs, seeds, startup)
     critical = schedule.critical_path(jobs)
+    # the pipeline's priorities: each training job's time and the chain after it
+    ranked = {"stacked": schedule.tail_first(jobs), "split": schedule.tail_first(split)}
     return {
         "startup": startup,
         "total": sum(j.seconds for j in jobs.values()),
+        "total_split": sum(j.seconds for j in split.values()),
         "cores": {
-            n: {"stacked": schedule.simulate(jobs, n), "split": schedule.simulate(split, n)}
+            n: {way: schedule.simulate(js, n) for way, js in ranked.items()}
             for n in SIMULATED_CORES
         },
         "critical": critical,
@@ -119,10 +140,50 @@ def step_sweep(n: int) -> list[float]:
     return steps
 
 
-def scale_point(source: Path, work: Path, extra: int) -> dict[str, Any]:
+# Snakemake's own floor for a dry run of N jobs: a Snakefile of N trivial jobs of one
+# input each, then one table and one report job that read them all (the pipeline's shape)
+FLOOR_SNAKEFILE = """\
+import os
+IDS = [f"v{{i}}" for i in range({n})]
+os.makedirs("settings", exist_ok=True)
+for i in IDS:
+    if not os.path.exists(f"settings/{{i}}.json"):
+        open(f"settings/{{i}}.json", "w").write("{{}}")
+
+rule all:
+    input: "report.md"
+
+rule report:
+    input: "table.csv"
+    output: "report.md"
+    shell: "touch {{output}}"
+
+rule aggregate:
+    input: expand("runs/{{v}}.json", v=IDS)
+    output: "table.csv"
+    shell: "touch {{output}}"
+
+rule train:
+    input: "settings/{{v}}.json"
+    output: "runs/{{v}}.json"
+    shell: "touch {{output}}"
+"""
+
+
+def dry_run_floor(work: Path, jobs: int) -> float:
+    """The dry run of a minimal Snakefile of as many jobs (3 runs, median): what Snakemake
+    itself takes to build and print that DAG, whatever the workflow."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "Snakefile").write_text(FLOOR_SNAKEFILE.format(n=max(jobs - 2, 1)))
+    wall([*SNAKEMAKE, "-n", "--cores", "2"], work)  # writes the settings files
+    return median_wall([*SNAKEMAKE, "-n", "--cores", "2"], 3, work)
+
+
+def scale_point(source: Path, work: Path, extra: int, cold: bool = True) -> dict[str, Any]:
     """One config of the scale series, cold in a fresh copy: a dry run, the full run at
     --cores 2 (its training CPU, and its tail: from the last training job's end to the
-    end), a no-op rerun and the report's size."""
+    end), a no-op rerun and the report's size; not `cold`: its dry run only (the jobs it
+    plans; every other measure NaN)."""
     if work.exists():
         shutil.rmtree(work)
     copy_pipeline(source, work)
@@ -133,7 +194,18 @@ def scale_point(source: Path, work: Path, extra: int) -> dict[str, Any]:
         config.setdefault("budget", {})["cpu_hours"] = 10
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     out: dict[str, Any] = {"extra": extra}
-    out["dry_run"], _ = wall([*SNAKEMAKE, "-n", "--cores", "2"], work)
+    out["dry_run"], log = wall([*SNAKEMAKE, "-n", "--cores", "2"], work)
+    if not cold:
+        planned = planned_jobs(log)
+        nan = float("nan")
+        return {
+            **out,
+            "jobs": sum(planned.values()) - planned.get("all", 0),
+            "train_jobs": planned.get("train", 0),
+            **dict.fromkeys(("cold", "training_cpu", "job_seconds", "tail", "wait", "noop"), nan),
+            **dict.fromkeys(("report_md", "report_html"), nan),
+            "estimate": estimated_seconds(config_path),
+        }
     start = time.time()
     out["cold"], log = wall([*SNAKEMAKE, "--cores", "2"], work)
     end = time.time()
@@ -192,31 +264,38 @@ def _change_one_step(config_path: Path) -> tuple[str, str]:
 
 
 def job_overheads(work: Path) -> dict[str, dict[str, float]]:
-    """Per training job: wall time (its benchmark file) minus the training inside it, by
-    what the job loads: "torch" for a job that imports PyTorch (its lab's `uses_torch`),
-    "numpy" for every other."""
+    """Per training job: its start-up, its wall time (its benchmark file) minus the time
+    its lab's ``run`` took (the "ran in" line of its log: the training and whatever else
+    the lab computes, its data and outputs included), by what the job loads: "torch" for
+    a job that imports PyTorch (its lab's `uses_torch`), "numpy" for every other. Also,
+    as the issue first measured it, the wall minus the training loop's own ``seconds``."""
     from backprop_lab import labs
 
     rows = []
     for path in sorted((work / "results" / "runs").rglob("*.json")):
         run = json.loads(path.read_text())
-        seconds = run["result"].get("seconds")
-        if seconds is None:  # the timing job: all of it is timing
+        rel = path.relative_to(work / "results" / "runs").with_suffix("")
+        log = (work / "logs" / "train" / rel).with_suffix(".log").read_text()
+        found = re.search(r": ran in ([0-9.]+) s$", log, re.MULTILINE)
+        if found is None:
             continue
-        rel = path.relative_to(work / "results" / "runs").with_suffix(".tsv")
-        job_seconds = _benchmark_seconds(work / "benchmarks" / "train" / rel)
+        job_seconds = _benchmark_seconds(work / "benchmarks" / "train" / rel.with_suffix(".tsv"))
         settings = run["settings"]
         engine = "torch" if labs.get(settings["lab"]).uses_torch(settings) else "numpy"
-        rows.append((engine, job_seconds - float(seconds)))
-    engines = sorted({engine for engine, _ in rows})
-    return {
-        engine: {
-            "median": statistics.median(o for e, o in rows if e == engine),
-            "max": max(o for e, o in rows if e == engine),
-            "jobs": sum(1 for e, _ in rows if e == engine),
+        training = run["result"].get("seconds")
+        beyond = None if training is None else job_seconds - float(training)
+        rows.append((engine, job_seconds - float(found.group(1)), beyond))
+    out = {}
+    for engine in sorted({engine for engine, _, _ in rows}):
+        startup = [s for e, s, _ in rows if e == engine]
+        beyond = [b for e, _, b in rows if e == engine and b is not None]
+        out[engine] = {
+            "median": statistics.median(startup),
+            "max": max(startup),
+            "jobs": len(startup),
+            "beyond_training": statistics.median(beyond) if beyond else float("nan"),
         }
-        for engine in engines
-    }
+    return out
 
 
 def _benchmark_seconds(path: Path) -> float:

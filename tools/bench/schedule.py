@@ -4,10 +4,10 @@ The DAG is Snakemake's own (`snakemake --dag -F`, Graphviz text: a node per job 
 with its rule and wildcards, an edge ``a -> b`` when a job's output is an input of b); each
 job's time is its benchmark file's wall seconds from a cold run. The simulation is list
 scheduling as Snakemake runs the jobs: whenever a core is free, the ready job of highest
-priority starts (the training jobs longest first, as ``train_priority`` orders them by
-their estimate; tables, figures and the report before any training job). Its lower
-bounds are the critical path (the longest chain of dependent jobs) and the summed job
-time ÷ cores.
+priority starts (``tail_first``: a training job's time plus the longest chain after it,
+its lab's tables and figures and the report, as ``train_priority`` orders them by their
+estimates; tables, figures and the report before any training job). Its lower bounds are
+the critical path (the longest chain of dependent jobs) and the summed job time ÷ cores.
 
 Splitting a variant's seeds into separate jobs (`seed_jobs: true`) is simulated the same
 way: a seeded training job of S seeds becomes S jobs of (wall − start-up) ÷ S + start-up
@@ -101,6 +101,42 @@ def simulate(jobs: dict[str, Job], cores: int) -> float:
             if not waiting[user]:
                 heapq.heappush(ready, (-jobs[user].priority, user))
     return now
+
+
+def tails(jobs: dict[str, Job]) -> dict[str, float]:
+    """Per job, the longest chain of jobs that must run after it (seconds; its upward
+    rank without its own time)."""
+    users: dict[str, list[str]] = {name: [] for name in jobs}
+    for name, job in jobs.items():
+        for need in job.needs:
+            users[need].append(name)
+    after: dict[str, float] = {}
+
+    def longest(name: str) -> float:
+        if name not in after:
+            after[name] = max((jobs[u].seconds + longest(u) for u in users[name]), default=0.0)
+        return after[name]
+
+    for name in jobs:
+        longest(name)
+    return after
+
+
+def tail_first(jobs: dict[str, Job]) -> dict[str, Job]:
+    """The jobs with each training job's priority raised by the chain after it (its
+    lab's tables, figures and the report): list scheduling by upward rank, so that a lab
+    whose tables take long finishes its training early and tabulates while the others
+    train."""
+    after = tails(jobs)
+    return {
+        name: Job(
+            name,
+            job.seconds,
+            set(job.needs),
+            job.priority if job.priority == AFTER_TRAINING else job.priority + after[name],
+        )
+        for name, job in jobs.items()
+    }
 
 
 def critical_path(jobs: dict[str, Job]) -> tuple[float, list[str]]:

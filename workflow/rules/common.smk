@@ -64,8 +64,10 @@ def run_file(run_id):
 
 
 def lab_runs(lab):
-    """The run files of the lab's distinct experiments (each read once)."""
-    return [run_file(r) for r in EXPERIMENTS if r.startswith(f"{lab}/")]
+    """The run files of the lab's distinct experiments and of those it borrows (each read
+    once)."""
+    own = [run_file(r) for r in EXPERIMENTS if r.startswith(f"{lab}/")]
+    return list(dict.fromkeys(own + [run_file(OWNER[r]) for r in BORROWED[lab]]))
 
 
 def experiment(run_id):
@@ -97,6 +99,14 @@ def seed_runs(wildcards):
     return [seed_run_file(run_id, seed) for seed in SEED_JOBS.get(run_id, [])]
 
 
+def split_seeds(seed_jobs, cost):
+    """Does `seed_jobs` (true, false or a number of CPU seconds) split a variant of this
+    estimate (a budget Cost; None for a lab without an estimate) into one job per seed?"""
+    if isinstance(seed_jobs, bool):
+        return seed_jobs
+    return cost is not None and cost.cpu_seconds >= seed_jobs
+
+
 def seed_run_file(run_id, seed):
     return f"results/seeds/{run_id}/seed-{seed}.json"
 
@@ -117,18 +127,6 @@ def seed_inputs(wildcards):
         "settings": SEED_SETTINGS_FILES[(run_id_of(wildcards), int(wildcards.seed))],
         "code": code("train", [wildcards.lab]),
     }
-
-
-def canonical(data):
-    """Settings as params: one text for equal settings, whatever order their keys were
-    written in (Snakemake reruns a job whose params' text changed)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
-def settings_of(wildcards):
-    return canonical(
-        experiment(f"{wildcards.lab}/{wildcards.axis}/{wildcards.variant}")
-    )
 
 
 def code(stage, lab_names):
@@ -160,20 +158,28 @@ CODE_CACHE_SIZE = [len(CODE_CACHE)]
 
 
 # The order jobs start in (Snakemake runs the ready job of highest priority first): the
-# training jobs longest first by the estimate, so that the last to start are short and no
-# core idles long at the end; a lab's tables and figures as soon as they can run, while
-# other labs still train.
+# training jobs by their upward rank, the estimate of the job plus that of its lab's
+# tables and figures, which can only start after the lab's last training job (list
+# scheduling's "longest path to the end first"): the last to start are short, no core
+# idles long at the end, and a lab whose tables and figures take long trains early and
+# tabulates while the others still train. A lab's tables and figures start as soon as
+# they can run.
 AFTER_TRAINING = 10**9
+LAB_TAILS = {lab.name: lab.tail_seconds() for lab in LABS}
 
 
-def train_priority(wildcards):
+def train_priority(wildcards, share=1.0):
+    """Milliseconds of the job's estimate (`share` of it: one seed's) and its lab's tail."""
     run_id = run_id_of(wildcards)
-    return int(WORK.costs[run_id].cpu_seconds * 1000) if run_id in WORK.costs else 0
+    if run_id not in WORK.costs:
+        return 0
+    seconds = WORK.costs[run_id].cpu_seconds * share + LAB_TAILS[wildcards.lab]
+    return int(seconds * 1000)
 
 
 def seed_priority(wildcards):
-    """A seed's job: its share of the variant's estimate (longest first, as train's)."""
-    return train_priority(wildcards) // len(SEED_JOBS[run_id_of(wildcards)])
+    """A seed's job: its share of the variant's estimate, and its lab's tail."""
+    return train_priority(wildcards, 1 / len(SEED_JOBS[run_id_of(wildcards)]))
 
 
 def summary_tables(lab):
@@ -195,7 +201,9 @@ def content_file(prefix, data):
     back find their old file untouched, so a dry run with another config, or an edit that
     is undone, reruns nothing (a rewritten file's newer mtime would).
     """
-    text = json.dumps(data, sort_keys=True, indent=1) + "\n"
+    # compact: json's C encoder (with `indent` it encodes in Python: a +1,600 dry run
+    # spent a quarter of a second on it)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = Path(f"{prefix}.{digest}.json")
     if not path.exists():
@@ -207,20 +215,23 @@ def content_file(prefix, data):
 
 
 # Each job reads its settings from a file written here: no config text is ever put into a
-# shell command. `params:` carries the same settings, so that Snakemake reruns exactly the
-# jobs whose settings changed.
+# shell command. The file is named by its content, so that Snakemake reruns exactly the
+# jobs whose settings changed (a new input); no `params:` repeats them (Snakemake would
+# inspect and format them for every job).
 SETTINGS_FILES = {
     run_id: content_file(f"results/settings/{run_id}", settings)
     for run_id, settings in EXPERIMENTS.items()
 }
 REPORT_SETTINGS = content_file("results/settings/report", report_params(config))
 
-# `seed_jobs: true`: the variants whose seeds train one job each (those of a lab that says
-# how its results stack, backprop_lab.stacking), and each seed's settings (seeds: [k])
+# `seed_jobs`: the variants whose seeds train one job each (those of a lab that says how
+# its results stack, backprop_lab.stacking; true: every one, a number: those whose
+# estimated training CPU is at least that many seconds), and each seed's settings
+# (seeds: [k])
 SEED_JOBS = {
     run_id: settings["seeds"]
     for run_id, settings in EXPERIMENTS.items()
-    if config.get("seed_jobs", False)
+    if split_seeds(config.get("seed_jobs", False), WORK.costs.get(run_id))
     and len(settings.get("seeds") or []) > 1
     and labs.get(settings["lab"]).replicas
 }
@@ -260,9 +271,14 @@ def section_file(lab):
     return SECTION_FILES[lab.name]
 
 
+# Per lab, the run ids of other labs' experiments its tables use too (Lab.borrows): a result
+# two labs show is computed by one job.
+BORROWED = {lab.name: lab.borrows(RUNS) if lab.borrows else [] for lab in LABS}
+
+
 # Per lab, every axis point in the config's order (a list: the file's keys are sorted):
 # its settings (axis, variant and what changed included) and the run file of its
-# experiment. The aggregate job reads it.
+# experiment, then the points it borrows. The aggregate job reads it.
 POINTS_FILES = {
     lab.name: content_file(
         f"results/settings/{lab.name}.points",
@@ -270,6 +286,10 @@ POINTS_FILES = {
             {"settings": settings, "run": run_file(OWNER[run_id])}
             for run_id, settings in RUNS.items()
             if settings["lab"] == lab.name
+        ]
+        + [
+            {"settings": RUNS[run_id], "run": run_file(OWNER[run_id])}
+            for run_id in BORROWED[lab.name]
         ],
     )
     for lab in LABS

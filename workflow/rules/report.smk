@@ -17,7 +17,6 @@ rule report:
         code=code("report", [lab.name for lab in LABS]),
         tables=SUMMARY_TABLES,
         figures=FIGURES,
-        benchmarks=[f"benchmarks/train/{r}.tsv" for r in EXPERIMENTS],
         reference=REFERENCE_FILES,
         # `make bench`'s results: an appendix of the report where they exist
         benchmark=[p for p in ["reports/benchmark.md"] if Path(p).exists()],
@@ -30,10 +29,7 @@ rule report:
         "benchmarks/report.tsv"
     conda:
         "../../environment.yml"
-    params:
-        settings=canonical(report_params(config)),
     shell:
         f"{CLI} report --settings {{input.settings}} --tables reports/tables"
         f" --figures reports/figures --reference {REFERENCE}"
-        " --markdown {output.markdown} --html {output.html}"
-        " --benchmarks {input.benchmarks} > {log} 2>&1"
+        " --markdown {output.markdown} --html {output.html} > {log} 2>&1"

@@ -17,8 +17,6 @@ rule train:
     conda:
         "../../environment.yml"
     threads: 1
-    params:
-        settings=settings_of,
     shell:
         f"{THREADS_ENV} {CLI} train --settings {{input.settings}} --output {{output}}"
         " --seed-runs {input.seed_runs} > {log} 2>&1"
@@ -39,9 +37,5 @@ rule train_seed:
     conda:
         "../../environment.yml"
     threads: 1
-    params:
-        settings=lambda w: canonical(
-            {**experiment(run_id_of(w)), "seeds": [int(w.seed)]}
-        ),
     shell:
         f"{THREADS_ENV} {CLI} train --settings {{input.settings}} --output {{output}} > {{log}} 2>&1"

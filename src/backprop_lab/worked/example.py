@@ -65,9 +65,11 @@ class Graph:
 
 def read(path: str | Path) -> dict[str, Any]:
     """The file's content, checked (ConfigError otherwise), with the training defaults."""
+    from backprop_lab.configuration import load_yaml
+
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"worked example {path}: cannot be read as YAML: {err}") from None
     check(data, str(path))
@@ -94,7 +96,9 @@ def check(data: Any, where: str) -> None:
 
 @cache
 def _schema() -> dict[str, Any]:
-    return yaml.safe_load(SCHEMA.read_text())
+    from backprop_lab.configuration import load_yaml
+
+    return load_yaml(SCHEMA.read_text())
 
 
 def _fail(where: str, key: str, message: str) -> ConfigError:

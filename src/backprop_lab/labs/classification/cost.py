@@ -10,6 +10,12 @@ from typing import Any
 from backprop_lab.budget import Cost, n_params
 
 
+# The lab's aggregate and figures jobs, after its last training job (the default config on
+# this kind of machine: 6.6 s tables, 15.4 s figures); the pipeline's priorities start the
+# training of a lab with a long tail earlier (common.smk: train_priority)
+TABLES_AND_FIGURES_SECONDS = 22
+
+
 # CPU per sample of an update rule other than plain SGD against the fused per-sample SGD
 # epoch (measured on this kind of machine, xor, 2-256-64-1, 5 seeds: SGD 4.7 s, momentum
 # 20 s, Adam 42 s for 1000 epochs): the general loop and the rule's state cost this many times

@@ -9,6 +9,12 @@ from typing import Any
 from backprop_lab.budget import Cost, n_params
 
 
+# The lab's aggregate and figures jobs, after its last training job (the default config on
+# this kind of machine: 0.7 s tables, 1.8 s figures); the pipeline's priorities start the
+# training of a lab with a long tail earlier (common.smk: train_priority)
+TABLES_AND_FIGURES_SECONDS = 2.4
+
+
 def cost(settings: dict[str, Any]) -> Cost:
     """Per-sample SGD for every epoch, all seeds stacked, after the gradient check (about
     fd_order forward passes per parameter in two dtypes); it always imports torch."""

@@ -8,6 +8,7 @@ lab's claims.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from backprop_lab.lab import LEDGER_KEYS, ConfigError, Figure, Lab
@@ -20,6 +21,8 @@ WIDTHS = (2, 2, 2)
 INPUTS, HIDDEN, OUTPUTS = layout.layer_names(WIDTHS)
 TARGETS = [f"y{k}" for k in range(1, WIDTHS[-1] + 1)]
 WEIGHTS = list(layout.weight_edges(WIDTHS))
+# the lab's printed blocks, one worked-example file each (backprop_lab.labs.hand_222.ledger)
+EXAMPLES = Path(__file__).with_name("examples")
 
 
 def _complete(
@@ -44,6 +47,21 @@ def _check_section(section: dict[str, Any], runs: dict[str, dict[str, Any]]) -> 
             f"config key hand_222.checkpoints: {beyond} is beyond every variant's rounds "
             f"(the longest has {longest}); allowed: rounds up to {longest}"
         )
+
+
+def _borrows(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """The worked lab's as-printed runs of this lab's example files, where the config runs
+    them (``worked.examples`` names this lab's folder, as the default does): their ledgers
+    are this lab's ledger rows, computed once. A file the config does not run is checked
+    by this lab's aggregate itself."""
+    from backprop_lab.labs.worked import AS_PRINTED, shown
+
+    files = {shown(path) for path in EXAMPLES.glob("*.yaml")}
+    return [
+        run_id
+        for run_id, s in runs.items()
+        if s["lab"] == "worked" and s["kind"] == AS_PRINTED and s["file"] in files
+    ]
 
 
 def _figures(section: dict[str, Any]) -> list[Figure]:
@@ -84,6 +102,7 @@ LAB = Lab(
     unchanged=("x", "y", "weights", "checkpoints"),
     complete=_complete,
     check_section=_check_section,
+    borrows=_borrows,
     figures=_figures,
     result_keys=("rounds_kept", "loss", "weights", "weights_initial", "checkpoints", "diverged"),
     # one entry per seed (backprop_lab.stacking), per round and per checkpoint

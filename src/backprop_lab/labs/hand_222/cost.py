@@ -11,6 +11,12 @@ from backprop_lab.budget import Cost
 from backprop_lab.core.retention import kept_rounds
 
 
+# The lab's aggregate and figures jobs, after its last training job (the default config on
+# this kind of machine: 2.9 s tables, 3.5 s figures); the pipeline's priorities start the
+# training of a lab with a long tail earlier (common.smk: train_priority)
+TABLES_AND_FIGURES_SECONDS = 6.3
+
+
 def cost(settings: dict[str, Any]) -> Cost:
     """Every round is one step of all seeds; the loss of every round is held in memory, the
     run file keeps the loss and 8 weights of the kept rounds (core.retention)."""

@@ -5,7 +5,9 @@ this module (its network, sample and setup as the lab states them, and every num
 printed): ``backprop_lab.worked.verdicts`` gives each number its verdict and, where the
 stated setup does not give it, the departure its search finds (the numpy listing's
 backward and its step 5, the ReLU block's ReLU on o2 alone). The worked lab gives each
-file a section of its own; this module puts their verdicts in the lab's ledger table.
+file a section of its own; this module puts their verdicts in the lab's ledger table: the
+worked lab's as-printed results where the config runs them (``Lab.borrows``), else
+computed here.
 
 The random-initialisation block (``ledger.yaml``) was unseeded and printed an output of a
 sigmoid unit beyond (0, 1), which no run can give.
@@ -17,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from backprop_lab import ledger
-from backprop_lab.labs.hand_222 import OUTPUTS
+from backprop_lab.labs.hand_222 import EXAMPLES, OUTPUTS
 from backprop_lab.ledger import Printed
 
 LEDGER = Path(__file__).with_name("ledger.yaml")
-EXAMPLES = Path(__file__).with_name("examples")
 
 Run = dict[str, Any]
 
@@ -45,13 +46,19 @@ def read(path: Path) -> dict[str, Any]:
     return data
 
 
-def build(runs: list[Run], section: dict[str, Any]) -> list[dict[str, Any]]:
+def build(runs: list[Run], section: dict[str, Any], borrowed: list[Run]) -> list[dict[str, Any]]:
+    """The ledger table's rows: each example file's verdicts (from the worked lab's
+    as-printed run of the file in `borrowed`, else computed here), then the
+    random-initialisation block's."""
+    from backprop_lab.labs.worked import shown
     from backprop_lab.worked.verdicts import ledger_rows
 
+    computed = {r["settings"]["file"]: r["result"]["ledger"] for r in borrowed}
     rows = []
     for block, path in example_files().items():
         data = read(path)
-        for row in ledger_rows(data, block):
+        found = computed.get(shown(path))
+        for row in ledger_rows(data, block) if found is None else found:
             rows.append(_row(block, data, row))
     for entry in ledger.load(LEDGER):
         rows.append(_random_init(entry))

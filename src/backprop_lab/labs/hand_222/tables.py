@@ -33,13 +33,15 @@ SETTING_COLUMNS = [
 DEAD_TOLERANCE = 0.0
 
 
-def build(runs: list[Run], section: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def build(runs: list[Run], section: dict[str, Any], borrowed: list[Run]) -> dict[str, pd.DataFrame]:
+    """The lab's tables from its runs; `borrowed`: the worked lab's as-printed runs of the
+    lab's example files (their ledgers; ``LAB.borrows``)."""
     summary, checkpoints, rounds = summary_tables(runs)
     return {
         "hand_222_summary": summary,
         "hand_222_checkpoints": checkpoints,
         "hand_222_pairs": pairs_table(summary, rounds),
-        "hand_222_ledger": ledger_table(ledger.build(runs, section)),
+        "hand_222_ledger": ledger_table(ledger.build(runs, section, borrowed)),
         "hand_222_rounds": rounds,
         **round1(section),
     }

@@ -9,6 +9,12 @@ from typing import Any
 from backprop_lab.budget import Cost, n_params
 
 
+# The lab's aggregate and figures jobs, after its last training job (the default config on
+# this kind of machine: 5.9 s tables, 13.6 s figures); the pipeline's priorities start the
+# training of a lab with a long tail earlier (common.smk: train_priority)
+TABLES_AND_FIGURES_SECONDS = 19.5
+
+
 def cost(settings: dict[str, Any]) -> Cost:
     """epochs × (steps of one epoch + an evaluation of both sets), all seeds stacked; the run
     file holds five values per epoch and seed, the grid's outputs and the neurons' maps."""

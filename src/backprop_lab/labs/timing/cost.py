@@ -9,6 +9,12 @@ from typing import Any
 from backprop_lab.budget import Cost, n_params, step_seconds
 
 
+# The lab's aggregate and figures jobs, after its last training job (the default config on
+# this kind of machine: 0.4 s tables, 1.6 s figures); the pipeline's priorities start the
+# training of a lab with a long tail earlier (common.smk: train_priority)
+TABLES_AND_FIGURES_SECONDS = 2.0
+
+
 def cost(settings: dict[str, Any]) -> Cost:
     """Both engines take every timed step (and one warm-up repeat) on every network."""
     steps = (settings["repeats"] + 1) * settings["steps_per_repeat"]

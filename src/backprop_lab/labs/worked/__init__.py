@@ -47,7 +47,7 @@ def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], li
             )
         for path in files_in([path_text], Path.cwd(), f"worked.examples.{i}"):
             name = slug(path)
-            rel = _shown(path)
+            rel = shown(path)
             if name in found:
                 raise ConfigError(
                     f"config key worked.examples: {rel} and {found[name][0]} have the same "
@@ -57,7 +57,7 @@ def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], li
     return found
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """A file's path as the report shows it: relative to the working directory or to the
     pipeline's folder (no path of this machine)."""
     from backprop_lab.worked.example import PIPELINE_ROOT
@@ -118,7 +118,15 @@ LAB = Lab(
         "worked_chain": ("example", "quantity", "formula", "hand", "autograd", "difference"),
         "worked_edges": ("example", "parameter", "from", "to", "initial", "gradient"),
         "worked_rounds": ("example", "after", "quantity", "sample", "value"),
-        "worked_variants": ("example", "variant", "seed", "final_loss", "diverged_round"),
+        "worked_variants": (
+            "example",
+            "variant",
+            "seed",
+            "loss_function",
+            "final_loss",
+            "final_stated_loss",
+            "diverged_round",
+        ),
         "worked_setup": ("example", "key", "value"),
     },
     table_keys={
@@ -131,7 +139,9 @@ LAB = Lab(
         "worked_variants": ("example", "variant", "seed_key"),
         "worked_setup": ("example", "key"),
     },
-    large_tables={"worked_curves": ("example", "variant", "seed_key", "round", "loss")},
+    large_tables={
+        "worked_curves": ("example", "variant", "seed_key", "round", "loss", "stated_loss")
+    },
     # the hand-written backprop against autograd: round-off
     roundoff={"worked_forward": ("difference",), "worked_chain": ("difference",)},
     variants=_variants,

@@ -74,11 +74,15 @@ _KIND_WORDS = {
 
 
 def _variants(frame: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]:
-    """Per variant: its final loss (median and range over seeds) and divergence."""
+    """Per variant: the loss function it trained on, its final loss by the example's
+    stated loss function (median and range over seeds; by its own function too where it
+    trained on another) and how many seeds diverged."""
     out = []
     for variant, group in frame.groupby("variant", sort=False):
-        final = group["final_loss"].astype(float)
-        diverged = group["diverged_round"].notna().sum()
+        final = group["final_stated_loss"].astype(float)
+        own = group["final_loss"].astype(float)
+        trained_on = group["loss_function"].iloc[0]
+        other = trained_on != group["stated_loss_function"].iloc[0]
         out.append(
             {
                 "variant": variant,
@@ -86,11 +90,18 @@ def _variants(frame: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any
                 "changed": group["changed"].iloc[0],
                 "rounds": int(group["rounds"].max()),
                 "seeds": len(group) if group["seed"].notna().any() else 0,
-                "initial_loss": float(group["initial_loss"].astype(float).median()),
-                "final_median": float(final.median()) if final.notna().any() else None,
+                "trained_on": trained_on,
+                "other_loss": bool(other),
+                "initial_loss": _median(group["initial_stated_loss"].astype(float)),
+                "final_median": _median(final),
                 "final_min": float(final.min()) if final.notna().any() else None,
                 "final_max": float(final.max()) if final.notna().any() else None,
-                "diverged": int(diverged),
+                "own_final_median": _median(own) if other else None,
+                "diverged": int(group["diverged_round"].notna().sum()),
             }
         )
     return out
+
+
+def _median(values: pd.Series) -> float | None:
+    return float(values.median()) if values.notna().any() else None

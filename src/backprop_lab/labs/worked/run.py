@@ -5,7 +5,9 @@ forward and chain-rule tables with their autograd values, every parameter on its
 the outputs and loss at each round the author printed, and the loss curve.
 A variant: the example changed along one axis (``backprop_lab.worked.variants``), trained
 per seed (or once) on its engine; its loss curve, final loss and outputs, and the round it
-diverged in, if it did (a result, never an error).
+diverged in, if it did (a result, never an error). Every curve point holds the total loss
+twice: by the loss function the run trained on, and by the example's stated one (the same
+number unless the variant changed the loss), so that variants compare on one scale.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ def as_printed(data: dict[str, Any]) -> dict[str, Any]:
     from backprop_lab.worked.verdicts import ledger_rows
 
     model = Model(data)
-    curve, diverged, _ = _curve(model, engine="numpy")
+    curve, diverged, _ = _curve(model, "numpy", model.stated.loss)
     return {
         "kind": "as_printed",
         "title": data["title"],
+        "loss": model.stated.loss,
+        "stated_loss": model.stated.loss,
         "ledger": ledger_rows(data, "", model),
         "forward": forward_rows(model),
         "chain": chain_rows(model),
@@ -55,14 +59,22 @@ def as_printed(data: dict[str, Any]) -> dict[str, Any]:
 def variant(settings: dict[str, Any]) -> dict[str, Any]:
     runs = []
     engine = settings["overrides"].get("engine", "numpy")
+    stated_loss = settings["example"]["training"]["loss"]
+    loss = settings["overrides"].get("loss", stated_loss)
     for seed in settings["seeds"] or [None]:
         try:
             model = Model(
                 {**changed(settings["example"], settings["overrides"], seed), "printed": []}
             )
         except ValueError as err:  # an override this example cannot take
-            return {"kind": "variant", "runs": [], "skipped": str(err)}
-        curve, diverged, last = _curve(model, engine)
+            return {
+                "kind": "variant",
+                "loss": loss,
+                "stated_loss": stated_loss,
+                "runs": [],
+                "skipped": str(err),
+            }
+        curve, diverged, last = _curve(model, engine, stated_loss)
         runs.append(
             {
                 "seed": seed,
@@ -71,7 +83,7 @@ def variant(settings: dict[str, Any]) -> dict[str, Any]:
                 "outputs": _outputs(model, last),
             }
         )
-    return {"kind": "variant", "runs": runs}
+    return {"kind": "variant", "loss": loss, "stated_loss": stated_loss, "runs": runs}
 
 
 def curve_rounds(rounds: int) -> list[int]:
@@ -94,16 +106,21 @@ def _train(model: Model, engine: str, keep: set[int]) -> tuple[dict[int, np.ndar
     return kept, diverged
 
 
-def _curve(model: Model, engine: str) -> tuple[list[list[float]], int | None, np.ndarray]:
-    """[round, total loss over the samples] along the run, the round it diverged in (or
-    None) and θ after the last round trained."""
+def _curve(
+    model: Model, engine: str, stated_loss: str
+) -> tuple[list[list[float | None]], int | None, np.ndarray]:
+    """[round, total loss by the loss trained on, total loss by `stated_loss`] along the
+    run (None where not finite), the round it diverged in (or None) and θ after the last
+    round trained."""
     keep = set(curve_rounds(model.stated.rounds))
     kept, diverged = _train(model, engine, keep)
-    net = Net(model.graph, model.stated)
-    loss = parse("E_total", model.graph)
+    nets = (Net(model.graph, model.stated), Net(model.graph, model.stated.but(loss=stated_loss)))
+    total = parse("E_total", model.graph)
+    curve = []
     with np.errstate(all="ignore"):
-        curve = [[k, net.value(kept[k], model.x, model.y, loss, "all")] for k in sorted(kept)]
-    curve = [[k, v if np.isfinite(v) else None] for k, v in curve]
+        for k in sorted(kept):
+            values = (net.value(kept[k], model.x, model.y, total, "all") for net in nets)
+            curve.append([k, *(v if np.isfinite(v) else None for v in values)])
     return curve, diverged, kept[max(kept)]
 
 

@@ -76,54 +76,87 @@ def _most_frequent(counts: dict[str, int]) -> str:
 
 
 def variants(runs: list[Run]) -> pd.DataFrame:
-    """One row per example, variant and seed: the loss before and after training."""
+    """One row per example, variant and seed: the loss function it trained on, and the
+    total loss before and after training by that function (``initial_loss``,
+    ``final_loss``) and by the example's stated one (``initial_stated_loss``,
+    ``final_stated_loss``: the column that compares variants)."""
     rows = []
     for r in runs:
         s, result = r["settings"], r["result"]
+        common = {
+            "example": s["axis"],
+            "variant": s["variant"],
+            "changed": ", ".join(f"{k}={v}" for k, v in sorted(s["overrides"].items()))
+            or "as printed",
+            "loss_function": result["loss"],
+            "stated_loss_function": result["stated_loss"],
+        }
         for run in result["runs"]:
             curve = run["curve"]
+            first, last = (curve[0], curve[-1]) if curve else ([0, None, None],) * 2
             rows.append(
                 {
-                    "example": s["axis"],
-                    "variant": s["variant"],
+                    **common,
                     "seed": run["seed"],
                     "seed_key": seed_key(run["seed"]),
-                    "changed": ", ".join(f"{k}={v}" for k, v in sorted(s["overrides"].items()))
-                    or "as printed",
-                    "rounds": curve[-1][0] if curve else 0,
-                    "initial_loss": curve[0][1] if curve else None,
-                    "final_loss": curve[-1][1] if curve else None,
+                    "rounds": last[0],
+                    "initial_loss": first[1],
+                    "final_loss": last[1],
+                    "initial_stated_loss": first[2],
+                    "final_stated_loss": last[2],
                     "diverged_round": run["diverged_round"],
                 }
             )
         if not result["runs"]:
             rows.append(
                 {
-                    "example": s["axis"],
-                    "variant": s["variant"],
+                    **common,
+                    "changed": result.get("skipped", ""),
                     "seed": None,
                     "seed_key": seed_key(None),
-                    "changed": result.get("skipped", ""),
                     "rounds": 0,
-                    "initial_loss": None,
-                    "final_loss": None,
                     "diverged_round": None,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
+
+
+VARIANT_COLUMNS = (
+    "example",
+    "variant",
+    "seed",
+    "seed_key",
+    "changed",
+    "rounds",
+    "loss_function",
+    "initial_loss",
+    "final_loss",
+    "stated_loss_function",
+    "initial_stated_loss",
+    "final_stated_loss",
+    "diverged_round",
+)
 
 
 def curves(runs: list[Run]) -> pd.DataFrame:
+    """One row per example, variant, seed and kept round: the total loss by the loss
+    function the run trained on (``loss``) and by the example's stated one
+    (``stated_loss``)."""
     rows = [
         {
             "example": r["settings"]["axis"],
             "variant": r["settings"]["variant"],
             "seed_key": seed_key(run["seed"]),
             "round": k,
+            "loss_function": r["result"]["loss"],
             "loss": loss,
+            "stated_loss": stated,
         }
         for r in runs
         for run in r["result"]["runs"]
-        for k, loss in run["curve"]
+        for k, loss, stated in run["curve"]
     ]
-    return pd.DataFrame(rows, columns=["example", "variant", "seed_key", "round", "loss"])
+    return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+
+
+CURVE_COLUMNS = ("example", "variant", "seed_key", "round", "loss_function", "loss", "stated_loss")
