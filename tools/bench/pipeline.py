@@ -86,6 +86,16 @@ def pipeline_times(
 
 
 SIMULATED_CORES = (4, 16, 64)
+# `seed_jobs: 20`: only the variants estimated at 20 CPU seconds or more split their seeds
+LONG_VARIANT = 20
+
+
+def json_experiments(work: Path) -> dict[str, Any]:
+    """The distinct experiments of the config in `work` (run id -> settings)."""
+    from backprop_lab.configuration import expand_variants, experiments
+
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    return experiments(expand_variants(config))[0]
 
 
 def schedule_times(work: Path, startup: float) -> dict[str, Any]:
@@ -108,18 +118,31 @@ def schedule_times(work: Path, startup: float) -> dict[str, Any]:
     jobs = schedule.jobs_of(dot, seconds_of)
     from backprop_lab import labs
 
-    seeds = {}  # the training jobs `seed_jobs: true` splits: of a lab that stacks
+    from backprop_lab.configuration import estimate_work
+
+    costs = estimate_work(json_experiments(work)).costs
+    seeds, long = {}, {}  # the training jobs `seed_jobs` splits: of a lab that stacks
     for rule, w in schedule.parse_dag(dot)[0].values():
         if rule == "train" and labs.get(w["lab"]).replicas:
             run = work / "results" / "runs" / w["lab"] / w["axis"] / f"{w['variant']}.json"
             settings = json.loads(run.read_text())["settings"]
-            seeds[schedule.job_name(rule, w)] = len(settings.get("seeds") or [])
+            name = schedule.job_name(rule, w)
+            seeds[name] = len(settings.get("seeds") or [])
+            cost = costs.get(f"{w['lab']}/{w['axis']}/{w['variant']}")
+            if cost is not None and cost.cpu_seconds >= LONG_VARIANT:
+                long[name] = seeds[name]
     split = schedule.split_seeds(jobs, seeds, startup)
     critical = schedule.critical_path(jobs)
     # the pipeline's priorities: each training job's time and the chain after it
-    ranked = {"stacked": schedule.tail_first(jobs), "split": schedule.tail_first(split)}
+    ranked = {
+        "stacked": schedule.tail_first(jobs),
+        "split": schedule.tail_first(split),
+        "split_long": schedule.tail_first(schedule.split_seeds(jobs, long, startup)),
+    }
     return {
         "startup": startup,
+        "long_variant": LONG_VARIANT,
+        "long_variants": len(long),
         "total": sum(j.seconds for j in jobs.values()),
         "total_split": sum(j.seconds for j in split.values()),
         "cores": {
