@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, copy_pipeline, planned_jobs, snakemake
@@ -622,7 +623,7 @@ def test_the_hand_worked_machinery_names_no_weight_and_stays_small() -> None:
 # --- variants compare on the example's stated loss -----------------------------------------
 
 
-def _variant_rows(overrides: dict[str, Any]) -> pd.DataFrame:
+def _variant_row(overrides: dict[str, Any]) -> pd.Series:
     from backprop_lab.labs.worked.run import run
     from backprop_lab.labs.worked.tables import variants
 
@@ -641,7 +642,7 @@ def test_a_variant_on_another_loss_is_measured_by_the_stated_one_too() -> None:
     """bce's own loss and the stated half-SSE differ; the stated column is half-SSE of the
     trained network (checked by training it again and evaluating), so that the table and
     figure never put two loss functions in one column."""
-    row = _variant_rows({"loss": "bce"})
+    row = _variant_row({"loss": "bce"})
     assert (row["loss_function"], row["stated_loss_function"]) == ("bce", "half_sse")
     data = read(EXAMPLES / "mazur-2-2-2.yaml")
     data["training"].update(loss="bce", rounds=50)
@@ -651,6 +652,6 @@ def test_a_variant_on_another_loss_is_measured_by_the_stated_one_too() -> None:
     expected = half_sse.value(theta, model.x, model.y, parse("E_total", model.graph), "all")
     assert row["final_stated_loss"] == pytest.approx(expected, rel=1e-12)
     assert row["final_loss"] > 10 * row["final_stated_loss"]  # bce's scale, not half-SSE's
-    same = _variant_rows({"activation": "tanh"})
+    same = _variant_row({"activation": "tanh"})
     assert same["loss_function"] == same["stated_loss_function"] == "half_sse"
     assert same["final_loss"] == same["final_stated_loss"]

@@ -30,6 +30,11 @@ def describe(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[str, str]:
             merged.update(part)
         prop = merged
     kind = prop.get("type", "")
+    for key in ("oneOf", "anyOf"):  # one of several kinds: each with its own bounds
+        if key in prop:
+            kind = " or ".join(describe(part, defs)[0] for part in prop[key])
+    if "const" in prop:
+        kind = f"`{prop['const']}`"
     if "enum" in prop:
         kind = " / ".join(f"`{v}`" for v in prop["enum"])
     bounds = []

@@ -61,7 +61,10 @@ def aggregate(
         write_table(frame, Path(folder) / f"{name}.csv")
     # one row per experiment (its run file), under its owner's run id: the first of its
     # points in the config's order
-    first = {p["run"]: run for p, run in zip(points, runs) if run["settings"]["lab"] == lab.name}
+    first: dict[str, Run] = {}
+    for point, run in zip(points, runs):
+        if run["settings"]["lab"] == lab.name:
+            first.setdefault(point["run"], run)
     write_table(run_times(list(first.values())), Path(tables_dir) / f"{lab.run_times_table}.csv")
 
 

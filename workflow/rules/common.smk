@@ -101,7 +101,8 @@ def seed_runs(wildcards):
 
 def split_seeds(seed_jobs, cost):
     """Does `seed_jobs` (true, false or a number of CPU seconds) split a variant of this
-    estimate (a budget Cost; None for a lab without an estimate) into one job per seed?"""
+    estimate (a budget Cost; None for a lab without an estimate) into one job per seed?
+    """
     if isinstance(seed_jobs, bool):
         return seed_jobs
     return cost is not None and cost.cpu_seconds >= seed_jobs

@@ -16,3 +16,7 @@
 
 The pipeline's lab for them is ``backprop_lab.labs.worked``.
 """
+
+# the variant that runs an example as its author printed it (no override): its run is the
+# example's ledger, which a lab with example files of its own borrows (Lab.borrows)
+AS_PRINTED = "as_printed"

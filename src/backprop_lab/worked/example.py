@@ -255,6 +255,15 @@ def slug(path: str | Path) -> str:
 PIPELINE_ROOT = Path(__file__).resolve().parents[3]
 
 
+def shown(path: Path) -> str:
+    """A file's path as the report shows it: relative to the working directory or to the
+    pipeline's folder (no path of this machine)."""
+    for base in (Path.cwd(), PIPELINE_ROOT):
+        if path.resolve().is_relative_to(base.resolve()):
+            return path.resolve().relative_to(base.resolve()).as_posix()
+    return path.name
+
+
 def files_in(paths: list[str], root: Path, key: str = "worked.examples") -> list[Path]:
     """The example files a config names: files, or folders of *.yaml (sorted), relative to
     `root` (the working directory), else to the pipeline's folder."""

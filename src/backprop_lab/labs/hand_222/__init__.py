@@ -54,7 +54,8 @@ def _borrows(runs: dict[str, dict[str, Any]]) -> list[str]:
     them (``worked.examples`` names this lab's folder, as the default does): their ledgers
     are this lab's ledger rows, computed once. A file the config does not run is checked
     by this lab's aggregate itself."""
-    from backprop_lab.labs.worked import AS_PRINTED, shown
+    from backprop_lab.worked import AS_PRINTED
+    from backprop_lab.worked.example import shown
 
     files = {shown(path) for path in EXAMPLES.glob("*.yaml")}
     return [

@@ -50,7 +50,7 @@ def build(runs: list[Run], section: dict[str, Any], borrowed: list[Run]) -> list
     """The ledger table's rows: each example file's verdicts (from the worked lab's
     as-printed run of the file in `borrowed`, else computed here), then the
     random-initialisation block's."""
-    from backprop_lab.labs.worked import shown
+    from backprop_lab.worked.example import shown
     from backprop_lab.worked.verdicts import ledger_rows
 
     computed = {r["settings"]["file"]: r["result"]["ledger"] for r in borrowed}

@@ -17,8 +17,8 @@ from typing import Any
 
 from backprop_lab.lab import ConfigError, Figure, Lab
 from backprop_lab.stacking import ROWS
+from backprop_lab.worked import AS_PRINTED
 
-AS_PRINTED = "as_printed"
 # the keys of a variant that need a seed each (drawn initial values)
 SEEDED = ("hidden_units",)
 
@@ -33,7 +33,7 @@ def _read(path: str, mtime: float) -> dict[str, Any]:
 def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], list[str]]]:
     """{slug: (file, checked content, the variants it runs)} of every example file the
     section names."""
-    from backprop_lab.worked.example import files_in, slug
+    from backprop_lab.worked.example import files_in, shown, slug
 
     found: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
     for i, entry in enumerate(section["examples"]):
@@ -55,17 +55,6 @@ def examples(section: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], li
                 )
             found[name] = (rel, _read(str(path), path.stat().st_mtime), variants)
     return found
-
-
-def shown(path: Path) -> str:
-    """A file's path as the report shows it: relative to the working directory or to the
-    pipeline's folder (no path of this machine)."""
-    from backprop_lab.worked.example import PIPELINE_ROOT
-
-    for base in (Path.cwd(), PIPELINE_ROOT):
-        if path.resolve().is_relative_to(base.resolve()):
-            return path.resolve().relative_to(base.resolve()).as_posix()
-    return path.name
 
 
 def _variants(section: dict[str, Any], config: dict[str, Any]) -> dict[str, dict[str, Any]]:
