@@ -66,7 +66,8 @@ def variant_curves(example: str, curves: pd.DataFrame) -> plt.Figure:
     loss = stated.iloc[0] if not stated.empty else "stated"
     ax.set_ylabel(f"total {loss} loss over the samples")
     ax.set_title(
-        f"{example}: the example as printed and its variants, each measured by its {loss} loss",
+        f"{example}: the example as printed and its variants,\n"
+        f"all measured by the example's {loss} loss",
         fontsize=10,
     )
     ax.legend(fontsize=7, ncols=2)
