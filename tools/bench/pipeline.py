@@ -297,7 +297,8 @@ def job_overheads(work: Path) -> dict[str, dict[str, float]]:
     rows = []
     for path in sorted((work / "results" / "runs").rglob("*.json")):
         run = json.loads(path.read_text())
-        rel = path.relative_to(work / "results" / "runs").with_suffix("")
+        # not with_suffix on the stem: a variant's name may hold a dot ("init_std-0.1")
+        rel = path.relative_to(work / "results" / "runs")
         log = (work / "logs" / "train" / rel).with_suffix(".log").read_text()
         found = re.search(r": ran in ([0-9.]+) s$", log, re.MULTILINE)
         if found is None:
